@@ -1,0 +1,1 @@
+//! strongSwan-style proposal strings — placeholder, filled in by the proposal work.

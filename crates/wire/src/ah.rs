@@ -1,0 +1,1 @@
+//! ah — placeholder, filled in by the wire-IP work.

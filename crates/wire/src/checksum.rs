@@ -1,0 +1,1 @@
+//! checksum — placeholder, filled in by the wire-IP work.

@@ -1,0 +1,1 @@
+//! esp — placeholder, filled in by the wire-IP work.

@@ -1,0 +1,1 @@
+//! ip — placeholder, filled in by the wire-IP work.

@@ -1,0 +1,1 @@
+//! ipv4 — placeholder, filled in by the wire-IP work.

@@ -1,0 +1,1 @@
+//! ipv6 — placeholder, filled in by the wire-IP work.

@@ -1,0 +1,1 @@
+//! natt — placeholder, filled in by the wire-IP work.

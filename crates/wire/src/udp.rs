@@ -1,0 +1,1 @@
+//! udp — placeholder, filled in by the wire-IP work.
