@@ -86,9 +86,14 @@ pub enum Error {
 pub type Result<T> = core::result::Result<T, Error>;
 
 /// Checks that `buf` holds at least `need` bytes, naming `what` otherwise.
+#[allow(dead_code)] // used by the header views as they land
 pub(crate) fn check_len(what: &'static str, buf: &[u8], need: usize) -> Result<()> {
     if buf.len() < need {
-        Err(Error::Truncated { what, need, have: buf.len() })
+        Err(Error::Truncated {
+            what,
+            need,
+            have: buf.len(),
+        })
     } else {
         Ok(())
     }
@@ -101,7 +106,10 @@ mod tests {
     #[test]
     fn truncated_message_names_structure_and_sizes() {
         let e = check_len("ESP header", &[0u8; 3], 8).unwrap_err();
-        assert_eq!(e.to_string(), "ESP header: truncated (need 8 bytes, have 3)");
+        assert_eq!(
+            e.to_string(),
+            "ESP header: truncated (need 8 bytes, have 3)"
+        );
         assert!(check_len("ESP header", &[0u8; 8], 8).is_ok());
     }
 }

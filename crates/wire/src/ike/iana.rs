@@ -61,6 +61,7 @@ macro_rules! registry {
         }
     };
 }
+#[allow(unused_imports)] // used by the IKE payload modules as they land
 pub(crate) use registry;
 
 registry! {
