@@ -1,1 +1,0 @@
-//! strongSwan-style proposal strings — placeholder, filled in by the proposal work.
