@@ -60,6 +60,8 @@
 mod error;
 mod keywords;
 #[cfg(test)]
+mod oracle_tests;
+#[cfg(test)]
 mod tests;
 
 use core::fmt;
@@ -231,11 +233,16 @@ impl ProposalSpec {
                 self.prf = derive_prf(&self.integrity);
                 self.integrity.clear();
             } else {
+                let aead = self
+                    .encryption
+                    .first()
+                    .map(|&(id, bits)| Transform::Encr(id, bits));
+                let integ = self.integrity.first().map(|&id| Transform::Integ(id));
                 return Err(ProposalError::AeadWithIntegrity {
                     proposal: proposal.to_owned(),
                     protocol,
-                    aead: Transform::Encr(self.encryption[0].0, self.encryption[0].1).to_string(),
-                    integrity: Transform::Integ(self.integrity[0]).to_string(),
+                    aead: aead.map(|t| t.to_string()).unwrap_or_default(),
+                    integrity: integ.map(|t| t.to_string()).unwrap_or_default(),
                 });
             }
         }
