@@ -322,3 +322,100 @@ impl Aead {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{records, unhex};
+    use proptest::prelude::*;
+
+    fn check(alg: AeadAlg, r: &std::collections::HashMap<&str, &str>) {
+        let (key, nonce) = (unhex(r["key"]), unhex(r["nonce"]));
+        let (aad, pt, ct, tag) = (
+            unhex(r["aad"]),
+            unhex(r["pt"]),
+            unhex(r["ct"]),
+            unhex(r["tag"]),
+        );
+        // KEYMAT = key || salt, salt = nonce[..4], IV = nonce[4..] (RFC 4106 §4, RFC 7634 §2).
+        let aead = Aead::new(alg, &[&key[..], &nonce[..4]].concat()).unwrap();
+        let iv = &nonce[4..];
+        let mut buf = pt.clone();
+        let icv = aead.seal_in_place(iv, &aad, &mut buf).unwrap();
+        assert_eq!(buf, ct);
+        assert_eq!(icv.as_ref(), tag);
+        let mut wire = [&ct[..], &tag[..]].concat();
+        assert_eq!(aead.open_in_place(iv, &aad, &mut wire).unwrap(), &pt[..]);
+        // Any flipped bit, in ciphertext, tag or AAD, fails authentication.
+        let mut wire = [&ct[..], &tag[..]].concat();
+        let last = wire.len() - 1;
+        wire[last] ^= 1;
+        assert_eq!(
+            aead.open_in_place(iv, &aad, &mut wire),
+            Err(CryptoError::AuthenticationFailed)
+        );
+        let mut wire = [&ct[..], &tag[..]].concat();
+        assert!(
+            aead.open_in_place(iv, &[&aad[..], b"x"].concat(), &mut wire)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn aes_gcm_matches_mcgrew_viega_and_cavp() {
+        let recs = records(include_str!("../testdata/aes_gcm.txt"));
+        assert_eq!(recs.len(), 15);
+        for r in &recs {
+            let icv_id = match r["tag"].len() / 2 {
+                16 => EncrId::AES_GCM_16,
+                12 => EncrId::AES_GCM_12,
+                _ => EncrId::AES_GCM_8,
+            };
+            let bits = u16::try_from(r["key"].len() * 4).unwrap();
+            check(AeadAlg::from_id(icv_id, Some(bits)).unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn chacha20_poly1305_matches_rfc8439() {
+        let recs = records(include_str!("../testdata/chacha20_poly1305_rfc8439.txt"));
+        check(AeadAlg::CHACHA20_POLY1305, &recs[0]);
+    }
+
+    #[test]
+    fn lengths_are_checked() {
+        let aead = Aead::new(AeadAlg::AES_128_GCM_16, &[0; 20]).unwrap();
+        assert!(aead.seal_in_place(&[0; 12], b"", &mut []).is_err());
+        assert!(aead.open_in_place(&[0; 8], b"", &mut [0; 15]).is_err());
+        assert!(matches!(
+            Aead::new(AeadAlg::AES_256_GCM_16, &[0; 32]),
+            Err(CryptoError::BadKeyLength {
+                expected: 36,
+                got: 32,
+                ..
+            })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn open_inverts_seal(
+            alg in prop::sample::select(vec![
+                AeadAlg::AES_128_GCM_16, AeadAlg::AES_256_GCM_16, AeadAlg::CHACHA20_POLY1305,
+                AeadAlg::from_id(EncrId::AES_GCM_8, Some(128)).unwrap(),
+                AeadAlg::from_id(EncrId::AES_GCM_12, Some(256)).unwrap(),
+            ]),
+            key in prop::collection::vec(any::<u8>(), 36),
+            iv in any::<[u8; 8]>(),
+            aad in prop::collection::vec(any::<u8>(), 0..24),
+            pt in prop::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let aead = Aead::new(alg, &key[..alg.key_material_len()]).unwrap();
+            let mut buf = pt.clone();
+            let icv = aead.seal_in_place(&iv, &aad, &mut buf).unwrap();
+            prop_assert_eq!(icv.as_ref().len(), alg.icv_len());
+            buf.extend_from_slice(icv.as_ref());
+            prop_assert_eq!(aead.open_in_place(&iv, &aad, &mut buf).unwrap(), &pt[..]);
+        }
+    }
+}

@@ -24,6 +24,8 @@ pub mod proposal;
 pub mod registry;
 pub mod rng;
 mod secret;
+#[cfg(test)]
+mod testutil;
 
 pub use aead::{Aead, AeadAlg, Icv};
 pub use cipher::{Cipher, CipherAlg};

@@ -173,3 +173,83 @@ pub fn prf_plus(
 ) -> Result<SecretBytes, CryptoError> {
     Prf::new(alg, key).prf_plus(seed, len)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{python_oracle, records, unhex};
+
+    #[test]
+    fn prf_is_hmac_per_rfc2202_and_rfc4231() {
+        for r in records(include_str!("../testdata/hmac_sha1_rfc2202.txt")) {
+            let out = prf(PrfAlg::HmacSha1, &unhex(r["key"]), &[&unhex(r["msg"])]);
+            assert_eq!(out.expose(), unhex(r["mac"]));
+        }
+        for r in records(include_str!("../testdata/hmac_sha2_rfc4231.txt")) {
+            let alg = match r["hash"] {
+                "sha256" => PrfAlg::HmacSha256,
+                "sha384" => PrfAlg::HmacSha384,
+                _ => PrfAlg::HmacSha512,
+            };
+            let mac = unhex(r["mac"]);
+            let out = prf(alg, &unhex(r["key"]), &[&unhex(r["msg"])]);
+            // Case 5 is printed truncated; the rest in full.
+            assert_eq!(&out.expose()[..mac.len()], mac);
+        }
+    }
+
+    #[test]
+    fn prf_plus_follows_rfc7296_definition() {
+        // T1 = prf(K, S | 0x01), T2 = prf(K, T1 | S | 0x02), T3 = prf(K, T2 | S | 0x03).
+        let (k, s) = (b"key material".as_slice(), b"seed".as_slice());
+        let t1 = prf(PrfAlg::HmacSha256, k, &[s, &[1]]);
+        let t2 = prf(PrfAlg::HmacSha256, k, &[t1.expose(), s, &[2]]);
+        let t3 = prf(PrfAlg::HmacSha256, k, &[t2.expose(), s, &[3]]);
+        let out = prf_plus(PrfAlg::HmacSha256, k, &[b"se", b"ed"], 70).unwrap();
+        let expected: Vec<u8> = [t1.expose(), t2.expose(), &t3.expose()[..6]].concat();
+        assert_eq!(out.expose(), expected);
+    }
+
+    #[test]
+    fn prf_plus_stops_at_255_blocks() {
+        let p = Prf::new(PrfAlg::HmacSha1, b"k");
+        assert_eq!(p.prf_plus(&[b"s"], 255 * 20).unwrap().len(), 5100);
+        assert_eq!(
+            p.prf_plus(&[b"s"], 255 * 20 + 1).err(),
+            Some(CryptoError::PrfPlusTooLong {
+                requested: 5101,
+                max: 5100
+            })
+        );
+        assert!(p.prf_plus(&[b"s"], 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn prf_plus_matches_python_oracle() {
+        let key = b"0123456789abcdef-SKEYSEED".as_slice();
+        let seed = b"Ni|Nr|SPIi|SPIr: nonces and SPIs".as_slice();
+        for (alg, name) in [
+            (PrfAlg::HmacSha1, "SHA1"),
+            (PrfAlg::HmacSha256, "SHA256"),
+            (PrfAlg::HmacSha384, "SHA384"),
+            (PrfAlg::HmacSha512, "SHA512"),
+        ] {
+            let len = 3 * alg.output_len() + 5;
+            let script = format!(
+                "from cryptography.hazmat.primitives import hashes, hmac\n\
+                 k = bytes.fromhex('{}'); s = bytes.fromhex('{}')\n\
+                 out = b''; t = b''; i = 1\n\
+                 while len(out) < {len}:\n    h = hmac.HMAC(k, hashes.{name}())\n    \
+                 h.update(t + s + bytes([i])); t = h.finalize(); out += t; i += 1\n\
+                 print(out[:{len}].hex())",
+                hex::encode(key),
+                hex::encode(seed)
+            );
+            let Some(expected) = python_oracle(&script) else {
+                return;
+            };
+            let ours = prf_plus(alg, key, &[seed], len).unwrap();
+            assert_eq!(hex::encode(ours.expose()), expected, "{name}");
+        }
+    }
+}
