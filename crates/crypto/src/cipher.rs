@@ -72,10 +72,13 @@ pub struct Cipher {
 
 enum Inner {
     Null,
-    Aes {
-        enc: EncryptingKey,
-        dec: DecryptingKey,
-    },
+    /// Boxed: the expanded AES key schedules are large and built once per SA.
+    Aes(Box<AesKeys>),
+}
+
+struct AesKeys {
+    enc: EncryptingKey,
+    dec: DecryptingKey,
 }
 
 impl core::fmt::Debug for Cipher {
@@ -114,7 +117,7 @@ impl Cipher {
             .map_err(backend)?;
         Ok(Self {
             alg,
-            inner: Inner::Aes { enc, dec },
+            inner: Inner::Aes(Box::new(AesKeys { enc, dec })),
         })
     }
 
@@ -130,7 +133,8 @@ impl Cipher {
         let iv = self.check(iv, buf.len())?;
         match &self.inner {
             Inner::Null => Ok(()),
-            Inner::Aes { enc, .. } => enc
+            Inner::Aes(keys) => keys
+                .enc
                 .less_safe_encrypt(buf, EncryptionContext::Iv128(FixedLength::from(iv)))
                 .map(|_| ())
                 .map_err(|_| CryptoError::Backend("AES-CBC encrypt")),
@@ -143,7 +147,8 @@ impl Cipher {
         let iv = self.check(iv, buf.len())?;
         match &self.inner {
             Inner::Null => Ok(()),
-            Inner::Aes { dec, .. } => dec
+            Inner::Aes(keys) => keys
+                .dec
                 .decrypt(buf, DecryptionContext::Iv128(FixedLength::from(iv)))
                 .map(|_| ())
                 .map_err(|_| CryptoError::Backend("AES-CBC decrypt")),

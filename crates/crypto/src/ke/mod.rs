@@ -291,3 +291,126 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::testutil::{FixedRandom, python_oracle, records, unhex};
+
+    #[test]
+    fn ecp_and_x25519_match_rfc5903_and_rfc7748() {
+        let recs = records(include_str!("../../testdata/ke_rfc7748_rfc5903.txt"));
+        assert_eq!(recs.len(), 3);
+        for r in &recs {
+            let id = KeId(r["group"].parse().unwrap());
+            let i = KeyExchange::new(id, &FixedRandom::new(unhex(r["i"]))).unwrap();
+            let rr = KeyExchange::new(id, &FixedRandom::new(unhex(r["r"]))).unwrap();
+            assert_eq!(i.public_value(), unhex(r["gi"]), "{id} g^i");
+            assert_eq!(rr.public_value(), unhex(r["gr"]), "{id} g^r");
+            assert_eq!(
+                i.complete(&unhex(r["gr"])).unwrap().expose(),
+                unhex(r["gir"])
+            );
+            assert_eq!(
+                rr.complete(&unhex(r["gi"])).unwrap().expose(),
+                unhex(r["gir"])
+            );
+        }
+    }
+
+    fn exponent(value: &[u8]) -> Vec<u8> {
+        let mut x = vec![0u8; 64];
+        x[64 - value.len()..].copy_from_slice(value);
+        x
+    }
+
+    #[test]
+    fn modp_small_exponents_give_powers_of_two() {
+        // With x = 1 the public value is g = 2; with x = 10 it is 2^10 = 1024 (no reduction).
+        for id in [KeId::MODP_2048, KeId::MODP_3072, KeId::MODP_4096] {
+            let ke = KeyExchange::new(id, &FixedRandom::new(exponent(&[1]))).unwrap();
+            let v = ke.public_value();
+            assert!(v[..v.len() - 1].iter().all(|b| *b == 0) && v[v.len() - 1] == 2);
+            let ke = KeyExchange::new(id, &FixedRandom::new(exponent(&[10]))).unwrap();
+            let v = ke.public_value();
+            assert_eq!(&v[v.len() - 2..], &[0x04, 0x00]);
+            assert!(v[..v.len() - 2].iter().all(|b| *b == 0));
+        }
+    }
+
+    #[test]
+    fn modp_primes_have_rfc3526_shape() {
+        // p = 2^n - 2^(n-64) - 1 + 2^64 * {...}: top 64 bits and low 64 bits are all ones, and
+        // the RFC's hex starts FFFFFFFF FFFFFFFF C90FDAA2 2168C234 (the bits of pi).
+        for p in [
+            &modp::MODP_2048_PRIME[..],
+            &modp::MODP_3072_PRIME,
+            &modp::MODP_4096_PRIME,
+        ] {
+            assert_eq!(&p[..8], &[0xff; 8]);
+            assert_eq!(&p[p.len() - 8..], &[0xff; 8]);
+            assert_eq!(&p[8..16], &[0xC9, 0x0F, 0xDA, 0xA2, 0x21, 0x68, 0xC2, 0x34]);
+        }
+    }
+
+    #[test]
+    fn modp_primes_match_rfc3526_formula() {
+        // Oracle: python recomputes each prime from RFC 3526's formula, with pi from Machin's
+        // formula, independently of the hex in modp.rs.
+        let script = "\
+def pi_fixed(bits):
+    g = bits + 64; one = 1 << g
+    def atan_inv(x):
+        total = term = one // x; x2 = x * x; n = 1; sign = -1
+        while term:
+            term //= x2; total += sign * (term // (2 * n + 1)); sign = -sign; n += 1
+        return total
+    return (4 * (4 * atan_inv(5) - atan_inv(239))) >> 64
+for n, k in ((2048, 124476), (3072, 1690314), (4096, 240904)):
+    print(format(2**n - 2**(n-64) - 1 + 2**64 * (pi_fixed(n - 130) + k), 'X'))";
+        let Some(out) = python_oracle(script) else {
+            return;
+        };
+        let ours = [
+            &modp::MODP_2048_PRIME[..],
+            &modp::MODP_3072_PRIME,
+            &modp::MODP_4096_PRIME,
+        ];
+        for (line, p) in out.lines().zip(ours) {
+            assert_eq!(line, hex::encode_upper(p));
+        }
+    }
+
+    #[test]
+    fn modp_exchange_matches_python_pow() {
+        let xi = exponent(&[0x5a; 64]);
+        let xr = exponent(&[0xc3, 0x01, 0x77]);
+        for id in [KeId::MODP_2048, KeId::MODP_3072] {
+            let i = KeyExchange::new(id, &FixedRandom::new(xi.clone())).unwrap();
+            let r = KeyExchange::new(id, &FixedRandom::new(xr.clone())).unwrap();
+            let p = match id {
+                KeId::MODP_2048 => &modp::MODP_2048_PRIME[..],
+                _ => &modp::MODP_3072_PRIME[..],
+            };
+            let script = format!(
+                "p = int('{}', 16); xi = int('{}', 16); xr = int('{}', 16); n = {}\n\
+                 for v in (pow(2, xi, p), pow(2, xr, p), pow(pow(2, xr, p), xi, p)):\n    \
+                 print(v.to_bytes(n, 'big').hex())",
+                hex::encode(p),
+                hex::encode(&xi),
+                hex::encode(&xr),
+                p.len()
+            );
+            let Some(out) = python_oracle(&script) else {
+                return;
+            };
+            let lines: Vec<&str> = out.lines().collect();
+            assert_eq!(hex::encode(i.public_value()), lines[0]);
+            assert_eq!(hex::encode(r.public_value()), lines[1]);
+            let gr = r.public_value().to_vec();
+            let gi = i.public_value().to_vec();
+            assert_eq!(hex::encode(i.complete(&gr).unwrap().expose()), lines[2]);
+            assert_eq!(hex::encode(r.complete(&gi).unwrap().expose()), lines[2]);
+        }
+    }
+}
