@@ -2,6 +2,37 @@
 //!
 //! Sits beside `rampart-wire` at the bottom of the graph (DESIGN.md §1). Every secret lives in a
 //! type that zeroizes on drop and never prints.
-#![forbid(unsafe_code)]
+//!
+//! - [`Aead`] (AES-GCM, ChaCha20-Poly1305) and [`Cipher`] + [`Integ`] (AES-CBC / NULL with
+//!   HMAC): ESP and IKE SK payload protection, in place.
+//! - [`Prf`]: IKE `prf` and `prf+`.
+//! - [`KeyExchange`]: ECP 256/384, Curve25519, MODP 2048/3072/4096.
+//! - [`SecureRandom`]: the injected randomness, with [`SystemRandom`] and
+//!   [`DeterministicRandom`].
+//! - [`registry`]: IANA IDs to the above.
+//!
+//! The one module with `unsafe` is the MODP bignum wrapper (`ke::bn`), which allows it locally.
+#![deny(unsafe_code)]
 
+pub mod aead;
+pub mod cipher;
+mod error;
+pub mod integ;
+pub mod ke;
+pub mod prf;
 pub mod proposal;
+pub mod registry;
+pub mod rng;
+mod secret;
+#[cfg(test)]
+mod testutil;
+
+pub use aead::{Aead, AeadAlg, Icv};
+pub use cipher::{Cipher, CipherAlg};
+pub use error::CryptoError;
+pub use integ::{Integ, IntegAlg};
+pub use ke::KeyExchange;
+pub use prf::{Prf, PrfAlg, prf, prf_plus};
+pub use registry::EncrAlg;
+pub use rng::{DeterministicRandom, SecureRandom, SystemRandom};
+pub use secret::SecretBytes;
