@@ -79,17 +79,24 @@ impl AddrRange {
     /// The range `start..=end`. Both must be of one family and `start <= end`.
     pub fn new(start: IpAddr, end: IpAddr) -> Result<Self, PolicyError> {
         if Family::of(start) != Family::of(end) {
-            return Err(PolicyError::FamilyMismatch { what: "address range" });
+            return Err(PolicyError::FamilyMismatch {
+                what: "address range",
+            });
         }
         if addr_to_u128(start) > addr_to_u128(end) {
-            return Err(PolicyError::ReversedRange { what: "address range" });
+            return Err(PolicyError::ReversedRange {
+                what: "address range",
+            });
         }
         Ok(Self { start, end })
     }
 
     /// The single address `addr`.
     pub fn host(addr: IpAddr) -> Self {
-        Self { start: addr, end: addr }
+        Self {
+            start: addr,
+            end: addr,
+        }
     }
 
     /// Every address of `family`.
@@ -107,14 +114,21 @@ impl AddrRange {
             return Err(PolicyError::PrefixTooLong { len });
         }
         let host_bits = u32::from(family.bits() - len);
-        let host_mask = if host_bits == 128 { u128::MAX } else { (1u128 << host_bits) - 1 };
+        let host_mask = if host_bits == 128 {
+            u128::MAX
+        } else {
+            (1u128 << host_bits) - 1
+        };
         let base = addr_to_u128(addr) & !host_mask;
         Ok(Self::from_u128(family, base, base | host_mask))
     }
 
     /// Builds from numeric bounds; the caller guarantees `lo <= hi <= family.max_value()`.
     pub(crate) fn from_u128(family: Family, lo: u128, hi: u128) -> Self {
-        Self { start: u128_to_addr(family, lo), end: u128_to_addr(family, hi) }
+        Self {
+            start: u128_to_addr(family, lo),
+            end: u128_to_addr(family, hi),
+        }
     }
 
     /// The first address.
@@ -164,7 +178,10 @@ impl AddrRange {
         let (lo, hi) = self.to_u128();
         let size_minus_one = hi - lo;
         // A prefix covers 2^k addresses aligned on 2^k.
-        if size_minus_one.checked_add(1).is_some_and(|n| !n.is_power_of_two()) {
+        if size_minus_one
+            .checked_add(1)
+            .is_some_and(|n| !n.is_power_of_two())
+        {
             return None;
         }
         let host_bits = 128 - size_minus_one.leading_zeros();
@@ -191,9 +208,13 @@ impl FromStr for AddrRange {
     /// Parses `addr`, `addr/len` or `start-end`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let addr = |t: &str| IpAddr::from_str(t.trim()).map_err(|_| PolicyError::parse("address", t));
+        let addr =
+            |t: &str| IpAddr::from_str(t.trim()).map_err(|_| PolicyError::parse("address", t));
         if let Some((a, len)) = s.split_once('/') {
-            let len = len.trim().parse::<u8>().map_err(|_| PolicyError::parse("prefix", s))?;
+            let len = len
+                .trim()
+                .parse::<u8>()
+                .map_err(|_| PolicyError::parse("prefix", s))?;
             return Self::prefix(addr(a)?, len);
         }
         if let Some((a, b)) = s.split_once('-') {
@@ -234,7 +255,12 @@ pub(crate) mod tests {
         assert_eq!(r("0.0.0.0/0"), AddrRange::ANY_V4);
         assert_eq!(r("::/0"), AddrRange::ANY_V6);
         assert_eq!(AddrRange::ANY_V6.to_string(), "::/0");
-        assert_eq!(r("2001:db8::/32").end(), "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            r("2001:db8::/32").end(),
+            "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"
+                .parse::<IpAddr>()
+                .unwrap()
+        );
         assert!("10.0.0.9-10.0.0.1".parse::<AddrRange>().is_err());
         assert!("10.0.0.1-::1".parse::<AddrRange>().is_err());
         assert!("10.0.0.0/33".parse::<AddrRange>().is_err());

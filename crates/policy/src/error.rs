@@ -53,6 +53,9 @@ pub enum PolicyError {
 
 impl PolicyError {
     pub(crate) fn parse(what: &'static str, text: &str) -> Self {
-        Self::Parse { what, text: text.to_owned() }
+        Self::Parse {
+            what,
+            text: text.to_owned(),
+        }
     }
 }

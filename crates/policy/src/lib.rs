@@ -28,5 +28,7 @@ pub use packet::{Direction, PacketSelector};
 pub use port_range::{PortSelector, PortSelectorKind, PortValue};
 pub use protocol::{IpProtocol, ProtocolSelector};
 pub use selector::{Pfp, Selector, SelectorBox};
-pub use spd::{Action, Decision, IpsecMode, IpsecProtocol, ProtectTemplate, ReqId, Rule, Spd, SpdEntry};
+pub use spd::{
+    Action, Decision, IpsecMode, IpsecProtocol, ProtectTemplate, ReqId, Rule, Spd, SpdEntry,
+};
 pub use traffic_selector::TrafficSelector;

@@ -99,8 +99,20 @@ impl PacketSelector {
     }
 
     /// A packet whose ports cannot be seen (a non-initial fragment, or a protocol without ports).
-    pub fn without_ports(direction: Direction, src: IpAddr, dst: IpAddr, protocol: IpProtocol) -> Self {
-        Self::from_packet(direction, src, dst, protocol, PortValue::Opaque, PortValue::Opaque)
+    pub fn without_ports(
+        direction: Direction,
+        src: IpAddr,
+        dst: IpAddr,
+        protocol: IpProtocol,
+    ) -> Self {
+        Self::from_packet(
+            direction,
+            src,
+            dst,
+            protocol,
+            PortValue::Opaque,
+            PortValue::Opaque,
+        )
     }
 }
 

@@ -65,9 +65,15 @@ pub enum PortSelectorKind {
 
 impl PortSelector {
     /// Any port, and OPAQUE.
-    pub const ANY: Self = Self { lo: 0, hi: OPAQUE_POINT };
+    pub const ANY: Self = Self {
+        lo: 0,
+        hi: OPAQUE_POINT,
+    };
     /// Only OPAQUE.
-    pub const OPAQUE: Self = Self { lo: OPAQUE_POINT, hi: OPAQUE_POINT };
+    pub const OPAQUE: Self = Self {
+        lo: OPAQUE_POINT,
+        hi: OPAQUE_POINT,
+    };
 
     /// Ports `start..=end`; the full range is ANY.
     pub fn range(start: u16, end: u16) -> Result<Self, PolicyError> {
@@ -97,7 +103,11 @@ impl PortSelector {
     /// From an interval of points; the caller keeps `lo <= hi <= 65536` and, when the interval
     /// holds OPAQUE and a port, `lo == 0`.
     pub(crate) fn from_interval(lo: u32, hi: u32) -> Self {
-        if lo == 0 && hi >= u32::from(u16::MAX) { Self::ANY } else { Self { lo, hi } }
+        if lo == 0 && hi >= u32::from(u16::MAX) {
+            Self::ANY
+        } else {
+            Self { lo, hi }
+        }
     }
 
     /// From the IKEv2 Start Port / End Port fields (RFC 7296 §3.13.1): `0..65535` is ANY,
@@ -201,14 +211,20 @@ pub(crate) mod tests {
         assert_eq!(PortSelector::range(0, 65535).unwrap(), PortSelector::ANY);
         assert!(PortSelector::range(2, 1).is_err());
         assert_eq!(web.intersect(PortSelector::OPAQUE), None);
-        assert_eq!(PortSelector::ANY.intersect(PortSelector::OPAQUE), Some(PortSelector::OPAQUE));
+        assert_eq!(
+            PortSelector::ANY.intersect(PortSelector::OPAQUE),
+            Some(PortSelector::OPAQUE)
+        );
     }
 
     #[test]
     fn ike_port_encoding() {
         // RFC 7296 §3.13.1: 0..65535 is any port, 65535..0 is OPAQUE.
         assert_eq!(PortSelector::from_ts_ports(0, 65535), Ok(PortSelector::ANY));
-        assert_eq!(PortSelector::from_ts_ports(65535, 0), Ok(PortSelector::OPAQUE));
+        assert_eq!(
+            PortSelector::from_ts_ports(65535, 0),
+            Ok(PortSelector::OPAQUE)
+        );
         assert!(PortSelector::from_ts_ports(500, 499).is_err());
         assert_eq!(PortSelector::OPAQUE.ts_ports(), (65535, 0));
         assert_eq!(PortSelector::port(500).ts_ports(), (500, 500));

@@ -64,7 +64,11 @@ pub enum ProtocolSelector {
 impl ProtocolSelector {
     /// From an IKEv2 IP Protocol ID, where 0 means any (RFC 7296 §3.13.1).
     pub fn from_ts_protocol_id(id: u8) -> Self {
-        if id == 0 { Self::Any } else { Self::Only(IpProtocol(id)) }
+        if id == 0 {
+            Self::Any
+        } else {
+            Self::Only(IpProtocol(id))
+        }
     }
 
     /// The IKEv2 IP Protocol ID: 0 for ANY.

@@ -48,11 +48,6 @@ pub(crate) fn intersect<const N: usize>(a: &Cube<N>, b: &Cube<N>) -> Option<Cube
     Some(out)
 }
 
-/// Whether box `outer` contains box `inner`.
-pub(crate) fn contains<const N: usize>(outer: &Cube<N>, inner: &Cube<N>) -> bool {
-    outer.iter().zip(inner).all(|(o, i)| o.0 <= i.0 && i.1 <= o.1)
-}
-
 /// Pushes `a \ b` onto `out` as disjoint boxes.
 fn subtract_one<const N: usize>(a: &Cube<N>, b: &Cube<N>, out: &mut Vec<Cube<N>>) {
     let Some(common) = intersect(a, b) else {
@@ -155,6 +150,9 @@ mod tests {
     fn budget_stops_work() {
         let mut region = vec![[(0, 100), (0, 100)]];
         let mut budget = Budget::new(3);
-        assert_eq!(subtract(&mut region, &[(50, 50), (50, 50)], &mut budget), Err(Exhausted));
+        assert_eq!(
+            subtract(&mut region, &[(50, 50), (50, 50)], &mut budget),
+            Err(Exhausted)
+        );
     }
 }

@@ -136,8 +136,16 @@ mod tests {
             udp_encap: None,
             selectors: vec![sel("10.1.0.0/16", "10.2.0.0/16")],
             lifetimes: Lifetimes {
-                soft: LifetimeLimits { bytes: Some(900), packets: None, time: Some(Duration::from_secs(3000)) },
-                hard: LifetimeLimits { bytes: Some(1000), packets: None, time: Some(Duration::from_secs(3600)) },
+                soft: LifetimeLimits {
+                    bytes: Some(900),
+                    packets: None,
+                    time: Some(Duration::from_secs(3000)),
+                },
+                hard: LifetimeLimits {
+                    bytes: Some(1000),
+                    packets: None,
+                    time: Some(Duration::from_secs(3600)),
+                },
             },
             replay_window: 64,
             esn: true,
@@ -148,9 +156,30 @@ mod tests {
     #[test]
     fn validation() {
         assert_eq!(sa().validate(), Ok(()));
-        assert!(SadEntry { spi: Spi(255), ..sa() }.validate().is_err());
-        assert!(SadEntry { peer_addr: "::1".parse().unwrap(), ..sa() }.validate().is_err());
-        assert!(SadEntry { replay_window: MAX_REPLAY_WINDOW + 1, ..sa() }.validate().is_err());
+        assert!(
+            SadEntry {
+                spi: Spi(255),
+                ..sa()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            SadEntry {
+                peer_addr: "::1".parse().unwrap(),
+                ..sa()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            SadEntry {
+                replay_window: MAX_REPLAY_WINDOW + 1,
+                ..sa()
+            }
+            .validate()
+            .is_err()
+        );
         let mut bad = sa();
         bad.lifetimes.soft.time = Some(Duration::from_secs(4000));
         assert!(bad.validate().is_err());

@@ -67,7 +67,9 @@ impl Selector {
     /// family.
     pub fn new(local: AddrRange, remote: AddrRange) -> Result<Self, PolicyError> {
         if local.family() != remote.family() {
-            return Err(PolicyError::FamilyMismatch { what: "selector local/remote" });
+            return Err(PolicyError::FamilyMismatch {
+                what: "selector local/remote",
+            });
         }
         Ok(Self {
             local,
@@ -173,7 +175,10 @@ impl Selector {
     /// The selector for the packets of a child SA negotiated with traffic selectors `local_ts`
     /// (ours) and `remote_ts` (the peer's); `None` when they cannot describe one packet (different
     /// families, or different protocols).
-    pub fn from_traffic_selectors(local_ts: &TrafficSelector, remote_ts: &TrafficSelector) -> Option<Self> {
+    pub fn from_traffic_selectors(
+        local_ts: &TrafficSelector,
+        remote_ts: &TrafficSelector,
+    ) -> Option<Self> {
         let mut s = Self::new(local_ts.addrs(), remote_ts.addrs()).ok()?;
         s.protocol = local_ts.protocol().intersect(remote_ts.protocol())?;
         s.local_port = local_ts.ports();
@@ -198,14 +203,30 @@ impl Selector {
             PortValue::Opaque => PortSelector::OPAQUE,
         };
         let pick = |flag: bool, from_packet: IpAddr, policy: AddrRange| {
-            if flag { AddrRange::host(from_packet) } else { policy }
+            if flag {
+                AddrRange::host(from_packet)
+            } else {
+                policy
+            }
         };
         Self {
             local: pick(pfp.local_addr, packet.local, self.local),
             remote: pick(pfp.remote_addr, packet.remote, self.remote),
-            protocol: if pfp.protocol { ProtocolSelector::Only(packet.protocol) } else { self.protocol },
-            local_port: if pfp.local_port { port(packet.local_port) } else { self.local_port },
-            remote_port: if pfp.remote_port { port(packet.remote_port) } else { self.remote_port },
+            protocol: if pfp.protocol {
+                ProtocolSelector::Only(packet.protocol)
+            } else {
+                self.protocol
+            },
+            local_port: if pfp.local_port {
+                port(packet.local_port)
+            } else {
+                self.local_port
+            },
+            remote_port: if pfp.remote_port {
+                port(packet.remote_port)
+            } else {
+                self.remote_port
+            },
         }
     }
 
@@ -287,15 +308,20 @@ impl SelectorBox {
 
 impl fmt::Display for SelectorBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ports = |(lo, hi): (u32, u32)| match (PortValue::from_point(lo), PortValue::from_point(hi)) {
-            _ if lo == 0 && hi >= 65535 => {
-                if hi == 65535 { "0-65535".to_owned() } else { "any".to_owned() }
-            }
-            (PortValue::Opaque, _) => "opaque".to_owned(),
-            (PortValue::Port(a), PortValue::Port(b)) if a == b => a.to_string(),
-            (PortValue::Port(a), PortValue::Port(b)) => format!("{a}-{b}"),
-            (PortValue::Port(a), PortValue::Opaque) => format!("{a}-65535+opaque"),
-        };
+        let ports =
+            |(lo, hi): (u32, u32)| match (PortValue::from_point(lo), PortValue::from_point(hi)) {
+                _ if lo == 0 && hi >= 65535 => {
+                    if hi == 65535 {
+                        "0-65535".to_owned()
+                    } else {
+                        "any".to_owned()
+                    }
+                }
+                (PortValue::Opaque, _) => "opaque".to_owned(),
+                (PortValue::Port(a), PortValue::Port(b)) if a == b => a.to_string(),
+                (PortValue::Port(a), PortValue::Port(b)) => format!("{a}-{b}"),
+                (PortValue::Port(a), PortValue::Opaque) => format!("{a}-65535+opaque"),
+            };
         let protos = match self.protocols {
             (0, 255) => "any".to_owned(),
             (a, b) if a == b => IpProtocol(a).to_string(),
@@ -341,28 +367,42 @@ pub(crate) mod tests {
                 AddrRange::from_u128(Family::V4, u128::from(a.min(b)), u128::from(a.max(b)))
             })
         };
-        (v4(), v4(), arb_protocol(), arb_port_selector(), arb_port_selector()).prop_map(
-            |(l, r, p, lp, rp)| {
+        (
+            v4(),
+            v4(),
+            arb_protocol(),
+            arb_port_selector(),
+            arb_port_selector(),
+        )
+            .prop_map(|(l, r, p, lp, rp)| {
                 Selector::new(l, r)
                     .expect("both IPv4")
                     .with_protocol(p)
                     .with_local_port(lp)
                     .with_remote_port(rp)
-            },
-        )
+            })
     }
 
     pub(crate) fn arb_packet() -> impl Strategy<Value = PacketSelector> {
-        let proto = prop_oneof![Just(IpProtocol::TCP), Just(IpProtocol::UDP), Just(IpProtocol::ICMP)];
-        (0u32..66, 0u32..66, proto, arb_port_value(), arb_port_value()).prop_map(|(l, r, p, lp, rp)| {
-            PacketSelector {
+        let proto = prop_oneof![
+            Just(IpProtocol::TCP),
+            Just(IpProtocol::UDP),
+            Just(IpProtocol::ICMP)
+        ];
+        (
+            0u32..66,
+            0u32..66,
+            proto,
+            arb_port_value(),
+            arb_port_value(),
+        )
+            .prop_map(|(l, r, p, lp, rp)| PacketSelector {
                 local: IpAddr::V4(Ipv4Addr::from(l)),
                 remote: IpAddr::V4(Ipv4Addr::from(r)),
                 protocol: p,
                 local_port: lp,
                 remote_port: rp,
-            }
-        })
+            })
     }
 
     #[test]
@@ -373,11 +413,26 @@ pub(crate) mod tests {
         let a = "10.0.0.5".parse().unwrap();
         let b = "192.0.2.9".parse().unwrap();
         let out = PacketSelector::from_packet(
-            Direction::Outbound, a, b, IpProtocol::TCP, PortValue::Port(50000), PortValue::Port(443));
+            Direction::Outbound,
+            a,
+            b,
+            IpProtocol::TCP,
+            PortValue::Port(50000),
+            PortValue::Port(443),
+        );
         let back = PacketSelector::from_packet(
-            Direction::Inbound, b, a, IpProtocol::TCP, PortValue::Port(443), PortValue::Port(50000));
+            Direction::Inbound,
+            b,
+            a,
+            IpProtocol::TCP,
+            PortValue::Port(443),
+            PortValue::Port(50000),
+        );
         assert!(s.matches(&out) && s.matches(&back));
-        let udp = PacketSelector { protocol: IpProtocol::UDP, ..out };
+        let udp = PacketSelector {
+            protocol: IpProtocol::UDP,
+            ..out
+        };
         assert!(!s.matches(&udp));
         // A fragment without ports does not match a specific port (RFC 4301 §4.4.1.1).
         let frag = PacketSelector::without_ports(Direction::Outbound, a, b, IpProtocol::TCP);
@@ -411,11 +466,20 @@ pub(crate) mod tests {
             PortValue::Port(22),
         );
         assert_eq!(policy.derive_sa_selector(&pkt, Pfp::NONE), policy);
-        let per_host = Pfp { remote_addr: true, ..Pfp::NONE };
-        assert_eq!(policy.derive_sa_selector(&pkt, per_host), sel("10.0.0.0/24", "192.0.2.9"));
+        let per_host = Pfp {
+            remote_addr: true,
+            ..Pfp::NONE
+        };
+        assert_eq!(
+            policy.derive_sa_selector(&pkt, per_host),
+            sel("10.0.0.0/24", "192.0.2.9")
+        );
         let flow = policy.derive_sa_selector(&pkt, Pfp::ALL);
         assert!(flow.matches(&pkt) && policy.contains(&flow));
-        assert_eq!(flow.to_string(), "10.0.0.5[40000] -> 192.0.2.9[22] proto tcp");
+        assert_eq!(
+            flow.to_string(),
+            "10.0.0.5[40000] -> 192.0.2.9[22] proto tcp"
+        );
     }
 
     proptest! {

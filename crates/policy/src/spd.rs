@@ -220,7 +220,9 @@ impl Spd {
         if self.entries.iter().any(|e| e.name == entry.name) {
             return Err(PolicyError::DuplicateName { name: entry.name });
         }
-        let at = self.entries.partition_point(|e| e.priority <= entry.priority);
+        let at = self
+            .entries
+            .partition_point(|e| e.priority <= entry.priority);
         self.entries.insert(at, entry);
         Ok(())
     }
@@ -238,7 +240,10 @@ impl Spd {
 
     /// The entries of one direction in match order, with their positions in [`Self::entries`].
     pub fn entries_for(&self, direction: Direction) -> impl Iterator<Item = (usize, &SpdEntry)> {
-        self.entries.iter().enumerate().filter(move |(_, e)| e.direction == direction)
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.direction == direction)
     }
 
     /// Sets the gateway's own addresses, for which IKE traffic is bypassed.
@@ -272,7 +277,11 @@ impl Spd {
     /// The reference decision for a packet (RFC 4301 §5.1, §5.2): the IKE bypass first, then the
     /// first entry of `direction` in match order whose selectors match, else DISCARD.
     pub fn lookup(&self, direction: Direction, packet: &PacketSelector) -> Decision<'_> {
-        if self.ike_bypass_selectors().iter().any(|s| s.matches(packet)) {
+        if self
+            .ike_bypass_selectors()
+            .iter()
+            .any(|s| s.matches(packet))
+        {
             return Decision::Bypass(Rule::IkeBypass);
         }
         for (index, entry) in self.entries_for(direction) {
@@ -283,7 +292,11 @@ impl Spd {
             return match &entry.action {
                 Action::Bypass => Decision::Bypass(rule),
                 Action::Discard => Decision::Discard(rule),
-                Action::Protect(template) => Decision::Protect { index, entry, template },
+                Action::Protect(template) => Decision::Protect {
+                    index,
+                    entry,
+                    template,
+                },
             };
         }
         Decision::Discard(Rule::NoMatch)

@@ -65,7 +65,11 @@ pub struct TsWire {
 impl TrafficSelector {
     /// A traffic selector from its parts.
     pub fn new(addrs: AddrRange, protocol: ProtocolSelector, ports: PortSelector) -> Self {
-        Self { addrs, protocol, ports }
+        Self {
+            addrs,
+            protocol,
+            ports,
+        }
     }
 
     /// Every protocol and port between the addresses of `addrs`.
@@ -80,15 +84,28 @@ impl TrafficSelector {
         let family = match w.ts_type {
             TS_IPV4_ADDR_RANGE => Family::V4,
             TS_IPV6_ADDR_RANGE => Family::V6,
-            _ => return Err(PolicyError::BadTrafficSelector { reason: "unknown TS type" }),
+            _ => {
+                return Err(PolicyError::BadTrafficSelector {
+                    reason: "unknown TS type",
+                });
+            }
         };
         if Family::of(w.start_addr) != family || Family::of(w.end_addr) != family {
-            return Err(PolicyError::BadTrafficSelector { reason: "address family differs from TS type" });
+            return Err(PolicyError::BadTrafficSelector {
+                reason: "address family differs from TS type",
+            });
         }
-        let addrs = AddrRange::new(w.start_addr, w.end_addr)
-            .map_err(|_| PolicyError::BadTrafficSelector { reason: "start address after end address" })?;
+        let addrs = AddrRange::new(w.start_addr, w.end_addr).map_err(|_| {
+            PolicyError::BadTrafficSelector {
+                reason: "start address after end address",
+            }
+        })?;
         let ports = PortSelector::from_ts_ports(w.start_port, w.end_port)?;
-        Ok(Self::new(addrs, ProtocolSelector::from_ts_protocol_id(w.ip_protocol_id), ports))
+        Ok(Self::new(
+            addrs,
+            ProtocolSelector::from_ts_protocol_id(w.ip_protocol_id),
+            ports,
+        ))
     }
 
     /// The TS payload fields for this selector.
@@ -124,7 +141,9 @@ impl TrafficSelector {
 
     /// Whether one endpoint of a packet (its address, protocol and port on this side) matches.
     pub fn matches(&self, addr: IpAddr, protocol: IpProtocol, port: PortValue) -> bool {
-        self.addrs.contains_addr(addr) && self.protocol.matches(protocol) && self.ports.matches(port)
+        self.addrs.contains_addr(addr)
+            && self.protocol.matches(protocol)
+            && self.ports.matches(port)
     }
 
     /// Whether every endpoint matched by `other` is matched by `self`.
@@ -148,7 +167,12 @@ impl TrafficSelector {
         let fam = u128::from(self.addrs.family() == Family::V6);
         let (p0, p1) = self.protocol.interval();
         let (q0, q1) = self.ports.interval();
-        [(fam, fam), self.addrs.to_u128(), (u128::from(p0), u128::from(p1)), (u128::from(q0), u128::from(q1))]
+        [
+            (fam, fam),
+            self.addrs.to_u128(),
+            (u128::from(p0), u128::from(p1)),
+            (u128::from(q0), u128::from(q1)),
+        ]
     }
 }
 
@@ -174,7 +198,12 @@ pub fn covers(outer: &[TrafficSelector], inner: &[TrafficSelector]) -> bool {
 }
 
 /// Whether an endpoint (address, protocol, port) lies in the union of `list`.
-pub fn list_matches(list: &[TrafficSelector], addr: IpAddr, protocol: IpProtocol, port: PortValue) -> bool {
+pub fn list_matches(
+    list: &[TrafficSelector],
+    addr: IpAddr,
+    protocol: IpProtocol,
+    port: PortValue,
+) -> bool {
     list.iter().any(|ts| ts.matches(addr, protocol, port))
 }
 
@@ -186,7 +215,9 @@ pub fn narrow(proposed: &[TrafficSelector], allowed: &[TrafficSelector]) -> Vec<
     let mut out: Vec<TrafficSelector> = Vec::new();
     for p in proposed {
         for a in allowed {
-            let Some(piece) = p.intersect(a) else { continue };
+            let Some(piece) = p.intersect(a) else {
+                continue;
+            };
             if out.iter().any(|o| o.contains(&piece)) {
                 continue;
             }
@@ -229,11 +260,12 @@ pub fn narrow_pair(
     allowed_tsi: &[TrafficSelector],
     allowed_tsr: &[TrafficSelector],
 ) -> Result<Narrowed, TsUnacceptable> {
-    let includes_first = |tsi: &[TrafficSelector], tsr: &[TrafficSelector]| {
-        match (proposed_tsi.first(), proposed_tsr.first()) {
-            (Some(i), Some(r)) => covers(tsi, &[*i]) && covers(tsr, &[*r]),
-            _ => false,
-        }
+    let includes_first = |tsi: &[TrafficSelector], tsr: &[TrafficSelector]| match (
+        proposed_tsi.first(),
+        proposed_tsr.first(),
+    ) {
+        (Some(i), Some(r)) => covers(tsi, &[*i]) && covers(tsr, &[*r]),
+        _ => false,
     };
     if covers(allowed_tsi, proposed_tsi) && covers(allowed_tsr, proposed_tsr) {
         return Ok(Narrowed {
@@ -245,7 +277,11 @@ pub fn narrow_pair(
     }
     // A side the policy fully allows is answered as proposed; the other is narrowed.
     let side = |proposed: &[TrafficSelector], allowed: &[TrafficSelector]| {
-        if covers(allowed, proposed) { proposed.to_vec() } else { narrow(proposed, allowed) }
+        if covers(allowed, proposed) {
+            proposed.to_vec()
+        } else {
+            narrow(proposed, allowed)
+        }
     };
     let tsi = side(proposed_tsi, allowed_tsi);
     let tsr = side(proposed_tsr, allowed_tsr);
@@ -253,7 +289,12 @@ pub fn narrow_pair(
         return Err(TsUnacceptable);
     }
     let includes_first_choice = includes_first(&tsi, &tsr);
-    Ok(Narrowed { tsi, tsr, unchanged: false, includes_first_choice })
+    Ok(Narrowed {
+        tsi,
+        tsr,
+        unchanged: false,
+        includes_first_choice,
+    })
 }
 
 /// Whether an address is inside a list's union (e.g. for the transport-mode rule of RFC 7296

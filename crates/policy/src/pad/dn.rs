@@ -39,11 +39,17 @@ const OID_NAMES: &[(&str, &str)] = &[
 
 fn normalize_attr(attr: &str) -> String {
     let attr = attr.trim();
-    let attr = attr.strip_prefix("OID.").or_else(|| attr.strip_prefix("oid.")).unwrap_or(attr);
+    let attr = attr
+        .strip_prefix("OID.")
+        .or_else(|| attr.strip_prefix("oid."))
+        .unwrap_or(attr);
     let upper = attr.to_ascii_uppercase();
     match upper.as_str() {
         "EMAILADDRESS" => "E".to_owned(),
-        _ => OID_NAMES.iter().find(|(oid, _)| *oid == upper).map_or(upper, |(_, n)| (*n).to_owned()),
+        _ => OID_NAMES
+            .iter()
+            .find(|(oid, _)| *oid == upper)
+            .map_or(upper, |(_, n)| (*n).to_owned()),
     }
 }
 
@@ -64,7 +70,10 @@ impl FromStr for DistinguishedName {
                 if attr.is_empty() {
                     return Err(bad());
                 }
-                avas.push(Ava { attr, value: unescape(value.trim()) });
+                avas.push(Ava {
+                    attr,
+                    value: unescape(value.trim()),
+                });
             }
             avas.sort();
             rdns.push(avas);
@@ -78,7 +87,9 @@ fn split_escaped_keep(s: &str, sep: char) -> Vec<String> {
     let mut out = vec![String::new()];
     let mut escaped = false;
     for c in s.chars() {
-        let cur = out.last_mut().expect("starts with one piece and only grows");
+        let cur = out
+            .last_mut()
+            .expect("starts with one piece and only grows");
         if escaped {
             cur.push(c);
             escaped = false;
@@ -110,7 +121,11 @@ fn unescape(s: &str) -> String {
 
 impl fmt::Display for DistinguishedName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let esc = |v: &str| v.replace('\\', "\\\\").replace(',', "\\,").replace('+', "\\+");
+        let esc = |v: &str| {
+            v.replace('\\', "\\\\")
+                .replace(',', "\\,")
+                .replace('+', "\\+")
+        };
         for (i, rdn) in self.rdns.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
@@ -136,13 +151,22 @@ mod tests {
 
     #[test]
     fn normalization() {
-        assert_eq!(dn("C=US, O=Example, CN=gw"), dn("c=US,o=Example ,  cn = gw"));
-        assert_eq!(dn("2.5.4.6=US, O=Example, CN=gw"), dn("C=US, O=Example, CN=gw"));
+        assert_eq!(
+            dn("C=US, O=Example, CN=gw"),
+            dn("c=US,o=Example ,  cn = gw")
+        );
+        assert_eq!(
+            dn("2.5.4.6=US, O=Example, CN=gw"),
+            dn("C=US, O=Example, CN=gw")
+        );
         assert_eq!(dn("CN=a+UID=b"), dn("UID=b+CN=a"));
         // Values are exact; order of RDNs matters.
         assert_ne!(dn("C=US, O=Example, CN=gw"), dn("C=US, O=example, CN=gw"));
         assert_ne!(dn("C=US, O=Example, CN=gw"), dn("CN=gw, O=Example, C=US"));
-        assert_eq!(dn(r"O=Acme\, Inc., CN=gw").to_string(), r"O=Acme\, Inc., CN=gw");
+        assert_eq!(
+            dn(r"O=Acme\, Inc., CN=gw").to_string(),
+            r"O=Acme\, Inc., CN=gw"
+        );
         assert!("".parse::<DistinguishedName>().is_err());
         assert!("CN".parse::<DistinguishedName>().is_err());
         assert!("=x".parse::<DistinguishedName>().is_err());

@@ -62,7 +62,10 @@ impl Identity {
             id_type::ID_FQDN => text("ID_FQDN").map(Self::Fqdn),
             id_type::ID_RFC822_ADDR => text("ID_RFC822_ADDR").map(Self::Rfc822),
             id_type::ID_KEY_ID => Ok(Self::KeyId(data.to_vec())),
-            _ => Err(PolicyError::parse("supported ID type", &id_type.to_string())),
+            _ => Err(PolicyError::parse(
+                "supported ID type",
+                &id_type.to_string(),
+            )),
         }
     }
 }
@@ -125,7 +128,9 @@ impl IdPattern {
             (Self::Addr(range), Identity::Addr(a)) => range.contains_addr(*a),
             (Self::Fqdn(p), Identity::Fqdn(name)) => host_matches(p, name),
             (Self::Rfc822(p), Identity::Rfc822(mail)) => {
-                let Some((local, domain)) = mail.rsplit_once('@') else { return false };
+                let Some((local, domain)) = mail.rsplit_once('@') else {
+                    return false;
+                };
                 match p.rsplit_once('@') {
                     Some(("", host)) => host_matches(host, domain),
                     Some((plocal, pdomain)) => plocal == local && host_matches(pdomain, domain),

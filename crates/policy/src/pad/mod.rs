@@ -104,11 +104,19 @@ impl Pad {
     /// The traffic selectors the peer `id` may have out of `requested` (its side of the child
     /// SA: TSi when it initiates, TSr when we do), narrowed (RFC 7296 §2.9) to its entry's
     /// allowance (RFC 4301 §4.4.3.4).
-    pub fn authorize(&self, id: &Identity, requested: &[TrafficSelector]) -> Result<Authorized<'_>, PadError> {
-        let entry = self.lookup(id).ok_or_else(|| PadError::UnknownPeer(id.to_string()))?;
+    pub fn authorize(
+        &self,
+        id: &Identity,
+        requested: &[TrafficSelector],
+    ) -> Result<Authorized<'_>, PadError> {
+        let entry = self
+            .lookup(id)
+            .ok_or_else(|| PadError::UnknownPeer(id.to_string()))?;
         let ts = narrow(requested, &entry.allowed_ts);
         if ts.is_empty() {
-            return Err(PadError::TrafficSelectorsNotAllowed { entry: entry.name.clone() });
+            return Err(PadError::TrafficSelectorsNotAllowed {
+                entry: entry.name.clone(),
+            });
         }
         Ok(Authorized { entry, ts })
     }

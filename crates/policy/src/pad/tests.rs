@@ -24,7 +24,9 @@ fn entry(name: &str, id: IdPattern, allowed: &[&str]) -> PadEntry {
     PadEntry {
         name: name.to_owned(),
         id,
-        auth: PeerAuth::Psk { secret: format!("{name}-psk") },
+        auth: PeerAuth::Psk {
+            secret: format!("{name}-psk"),
+        },
         allowed_ts: allowed.iter().map(|s| ts(s)).collect(),
     }
 }
@@ -91,10 +93,16 @@ fn identity_from_wire() {
         Ok(Identity::Addr("192.0.2.1".parse().unwrap()))
     );
     assert!(Identity::from_wire(id_type::ID_IPV4_ADDR, &[192, 0, 2]).is_err());
-    assert_eq!(Identity::from_wire(id_type::ID_FQDN, b"gw.example.com"), Ok(fqdn("gw.example.com")));
+    assert_eq!(
+        Identity::from_wire(id_type::ID_FQDN, b"gw.example.com"),
+        Ok(fqdn("gw.example.com"))
+    );
     assert!(Identity::from_wire(id_type::ID_FQDN, b"").is_err());
     assert!(Identity::from_wire(id_type::ID_FQDN, &[0xff, 0xfe]).is_err());
-    assert_eq!(Identity::from_wire(id_type::ID_KEY_ID, &[9, 9]), Ok(Identity::KeyId(vec![9, 9])));
+    assert_eq!(
+        Identity::from_wire(id_type::ID_KEY_ID, &[9, 9]),
+        Ok(Identity::KeyId(vec![9, 9]))
+    );
     assert!(Identity::from_wire(id_type::ID_DER_ASN1_DN, &[0x30, 0]).is_err());
     assert_eq!(Identity::KeyId(vec![0xab, 1]).to_string(), "keyid:ab01");
 }
@@ -102,11 +110,27 @@ fn identity_from_wire() {
 #[test]
 fn first_match_wins_and_names_unique() {
     let mut pad = Pad::new();
-    pad.push(entry("branch-1", IdPattern::Fqdn("b1.example.com".to_owned()), &["10.1.0.0/16"])).unwrap();
-    pad.push(entry("branches", IdPattern::Fqdn(".example.com".to_owned()), &["10.0.0.0/8"])).unwrap();
+    pad.push(entry(
+        "branch-1",
+        IdPattern::Fqdn("b1.example.com".to_owned()),
+        &["10.1.0.0/16"],
+    ))
+    .unwrap();
+    pad.push(entry(
+        "branches",
+        IdPattern::Fqdn(".example.com".to_owned()),
+        &["10.0.0.0/8"],
+    ))
+    .unwrap();
     assert!(pad.push(entry("branches", IdPattern::Any, &[])).is_err());
-    assert_eq!(pad.lookup(&fqdn("b1.example.com")).map(|e| e.name.as_str()), Some("branch-1"));
-    assert_eq!(pad.lookup(&fqdn("b2.example.com")).map(|e| e.name.as_str()), Some("branches"));
+    assert_eq!(
+        pad.lookup(&fqdn("b1.example.com")).map(|e| e.name.as_str()),
+        Some("branch-1")
+    );
+    assert_eq!(
+        pad.lookup(&fqdn("b2.example.com")).map(|e| e.name.as_str()),
+        Some("branches")
+    );
     assert!(pad.lookup(&fqdn("example.org")).is_none());
 }
 
@@ -115,16 +139,37 @@ fn first_match_wins_and_names_unique() {
 #[test]
 fn anti_spoofing() {
     let mut pad = Pad::new();
-    pad.push(entry("b1", IdPattern::Fqdn("b1.example.com".to_owned()), &["10.1.0.0/16"])).unwrap();
-    pad.push(entry("b2", IdPattern::Fqdn("b2.example.com".to_owned()), &["10.2.0.0/16"])).unwrap();
+    pad.push(entry(
+        "b1",
+        IdPattern::Fqdn("b1.example.com".to_owned()),
+        &["10.1.0.0/16"],
+    ))
+    .unwrap();
+    pad.push(entry(
+        "b2",
+        IdPattern::Fqdn("b2.example.com".to_owned()),
+        &["10.2.0.0/16"],
+    ))
+    .unwrap();
     let b1 = fqdn("b1.example.com");
     let ok = pad.authorize(&b1, &[ts("10.1.5.0/24")]).unwrap();
-    assert_eq!((ok.entry.name.as_str(), ok.ts.clone()), ("b1", vec![ts("10.1.5.0/24")]));
+    assert_eq!(
+        (ok.entry.name.as_str(), ok.ts.clone()),
+        ("b1", vec![ts("10.1.5.0/24")])
+    );
     // Asking for everything is narrowed to the allowance.
-    assert_eq!(pad.authorize(&b1, &[ts("0.0.0.0/0")]).unwrap().ts, vec![ts("10.1.0.0/16")]);
+    assert_eq!(
+        pad.authorize(&b1, &[ts("0.0.0.0/0")]).unwrap().ts,
+        vec![ts("10.1.0.0/16")]
+    );
     assert_eq!(
         pad.authorize(&b1, &[ts("10.2.0.0/24")]),
-        Err(PadError::TrafficSelectorsNotAllowed { entry: "b1".to_owned() })
+        Err(PadError::TrafficSelectorsNotAllowed {
+            entry: "b1".to_owned()
+        })
     );
-    assert!(matches!(pad.authorize(&fqdn("evil.example.net"), &[ts("10.1.0.0/16")]), Err(PadError::UnknownPeer(_))));
+    assert!(matches!(
+        pad.authorize(&fqdn("evil.example.net"), &[ts("10.1.0.0/16")]),
+        Err(PadError::UnknownPeer(_))
+    ));
 }

@@ -15,22 +15,47 @@ pub(crate) fn protect(reqid: u32) -> Action {
     })
 }
 
-pub(crate) fn entry(name: &str, priority: u32, direction: Direction, selectors: Vec<Selector>, action: Action) -> SpdEntry {
-    SpdEntry { name: name.to_owned(), priority, direction, selectors, action }
+pub(crate) fn entry(
+    name: &str,
+    priority: u32,
+    direction: Direction,
+    selectors: Vec<Selector>,
+    action: Action,
+) -> SpdEntry {
+    SpdEntry {
+        name: name.to_owned(),
+        priority,
+        direction,
+        selectors,
+        action,
+    }
 }
 
 pub(crate) fn arb_action() -> impl Strategy<Value = Action> {
-    prop_oneof![Just(Action::Bypass), Just(Action::Discard), (1u32..3).prop_map(protect)]
+    prop_oneof![
+        Just(Action::Bypass),
+        Just(Action::Discard),
+        (1u32..3).prop_map(protect)
+    ]
 }
 
 /// Entries over a small IPv4 space with a few priorities, so that ties and overlaps are common.
 pub(crate) fn arb_entries(max: usize) -> impl Strategy<Value = Vec<SpdEntry>> {
-    let one = (0u32..4, prop::bool::ANY, proptest::collection::vec(arb_selector(), 1..3), arb_action());
+    let one = (
+        0u32..4,
+        prop::bool::ANY,
+        proptest::collection::vec(arb_selector(), 1..3),
+        arb_action(),
+    );
     proptest::collection::vec(one, 0..max).prop_map(|v| {
         v.into_iter()
             .enumerate()
             .map(|(i, (prio, inbound, sels, action))| {
-                let dir = if inbound { Direction::Inbound } else { Direction::Outbound };
+                let dir = if inbound {
+                    Direction::Inbound
+                } else {
+                    Direction::Outbound
+                };
                 entry(&format!("e{i}"), prio, dir, sels, action)
             })
             .collect()
@@ -59,38 +84,90 @@ fn pkt(local: &str, remote: &str, proto: IpProtocol, lport: u16, rport: u16) -> 
 fn first_match_by_priority_then_insertion() {
     let mut spd = Spd::new();
     let net = sel("10.0.0.0/24", "192.0.2.0/24");
-    spd.insert(entry("late", 20, Direction::Outbound, vec![net], Action::Discard)).unwrap();
-    spd.insert(entry("first-tie", 10, Direction::Outbound, vec![net], protect(1))).unwrap();
-    spd.insert(entry("second-tie", 10, Direction::Outbound, vec![net], Action::Bypass)).unwrap();
+    spd.insert(entry(
+        "late",
+        20,
+        Direction::Outbound,
+        vec![net],
+        Action::Discard,
+    ))
+    .unwrap();
+    spd.insert(entry(
+        "first-tie",
+        10,
+        Direction::Outbound,
+        vec![net],
+        protect(1),
+    ))
+    .unwrap();
+    spd.insert(entry(
+        "second-tie",
+        10,
+        Direction::Outbound,
+        vec![net],
+        Action::Bypass,
+    ))
+    .unwrap();
     let names: Vec<_> = spd.entries().iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["first-tie", "second-tie", "late"]);
     let p = pkt("10.0.0.1", "192.0.2.1", IpProtocol::TCP, 1000, 80);
     match spd.lookup(Direction::Outbound, &p) {
-        Decision::Protect { entry, template, index } => {
-            assert_eq!((entry.name.as_str(), index, template.reqid), ("first-tie", 0, ReqId(1)));
+        Decision::Protect {
+            entry,
+            template,
+            index,
+        } => {
+            assert_eq!(
+                (entry.name.as_str(), index, template.reqid),
+                ("first-tie", 0, ReqId(1))
+            );
         }
         other => panic!("expected PROTECT, got {other:?}"),
     }
-    assert!(spd.insert(entry("late", 1, Direction::Inbound, vec![], Action::Bypass)).is_err());
+    assert!(
+        spd.insert(entry("late", 1, Direction::Inbound, vec![], Action::Bypass))
+            .is_err()
+    );
     assert_eq!(spd.remove("first-tie").map(|e| e.priority), Some(10));
-    assert_eq!(spd.lookup(Direction::Outbound, &p).kind(), ActionKind::Bypass);
+    assert_eq!(
+        spd.lookup(Direction::Outbound, &p).kind(),
+        ActionKind::Bypass
+    );
 }
 
 #[test]
 fn no_match_discards_and_directions_are_separate() {
     let mut spd = Spd::new();
-    spd.insert(entry("out", 1, Direction::Outbound, vec![sel("10.0.0.0/24", "0.0.0.0/0")], Action::Bypass))
-        .unwrap();
+    spd.insert(entry(
+        "out",
+        1,
+        Direction::Outbound,
+        vec![sel("10.0.0.0/24", "0.0.0.0/0")],
+        Action::Bypass,
+    ))
+    .unwrap();
     let p = pkt("10.0.0.1", "192.0.2.1", IpProtocol::UDP, 53, 53);
-    assert_eq!(spd.lookup(Direction::Outbound, &p).kind(), ActionKind::Bypass);
-    assert_eq!(spd.lookup(Direction::Inbound, &p), Decision::Discard(Rule::NoMatch));
+    assert_eq!(
+        spd.lookup(Direction::Outbound, &p).kind(),
+        ActionKind::Bypass
+    );
+    assert_eq!(
+        spd.lookup(Direction::Inbound, &p),
+        Decision::Discard(Rule::NoMatch)
+    );
 }
 
 #[test]
 fn ike_traffic_bypasses_everything() {
     let mut spd = Spd::new();
-    spd.insert(entry("drop-all", 0, Direction::Inbound, vec![Selector::any(crate::Family::V4)], Action::Discard))
-        .unwrap();
+    spd.insert(entry(
+        "drop-all",
+        0,
+        Direction::Inbound,
+        vec![Selector::any(crate::Family::V4)],
+        Action::Discard,
+    ))
+    .unwrap();
     spd.set_ike_addrs(vec!["192.0.2.1".parse().unwrap()]);
     // Inbound IKE from a NATed peer: remote port is whatever the NAT chose.
     let ike = PacketSelector::from_packet(
@@ -101,11 +178,26 @@ fn ike_traffic_bypasses_everything() {
         PortValue::Port(61000),
         PortValue::Port(4500),
     );
-    assert_eq!(spd.lookup(Direction::Inbound, &ike), Decision::Bypass(Rule::IkeBypass));
-    let not_ours = PacketSelector { local: "192.0.2.2".parse().unwrap(), ..ike };
-    assert_eq!(spd.lookup(Direction::Inbound, &not_ours).kind(), ActionKind::Discard);
-    let tcp = PacketSelector { protocol: IpProtocol::TCP, ..ike };
-    assert_eq!(spd.lookup(Direction::Inbound, &tcp).kind(), ActionKind::Discard);
+    assert_eq!(
+        spd.lookup(Direction::Inbound, &ike),
+        Decision::Bypass(Rule::IkeBypass)
+    );
+    let not_ours = PacketSelector {
+        local: "192.0.2.2".parse().unwrap(),
+        ..ike
+    };
+    assert_eq!(
+        spd.lookup(Direction::Inbound, &not_ours).kind(),
+        ActionKind::Discard
+    );
+    let tcp = PacketSelector {
+        protocol: IpProtocol::TCP,
+        ..ike
+    };
+    assert_eq!(
+        spd.lookup(Direction::Inbound, &tcp).kind(),
+        ActionKind::Discard
+    );
 }
 
 proptest! {

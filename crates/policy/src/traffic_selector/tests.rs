@@ -12,15 +12,24 @@ fn ts(addrs: &str) -> TrafficSelector {
 }
 
 fn tcp(addrs: &str, port: u16) -> TrafficSelector {
-    TrafficSelector::new(r(addrs), ProtocolSelector::Only(IpProtocol::TCP), PortSelector::port(port))
+    TrafficSelector::new(
+        r(addrs),
+        ProtocolSelector::Only(IpProtocol::TCP),
+        PortSelector::port(port),
+    )
 }
 
 fn arb_ts() -> impl Strategy<Value = TrafficSelector> {
-    (arb_range(), arb_protocol(), arb_port_selector()).prop_map(|(a, p, q)| TrafficSelector::new(a, p, q))
+    (arb_range(), arb_protocol(), arb_port_selector())
+        .prop_map(|(a, p, q)| TrafficSelector::new(a, p, q))
 }
 
 fn arb_endpoint() -> impl Strategy<Value = (IpAddr, IpProtocol, PortValue)> {
-    let proto = prop_oneof![Just(IpProtocol::TCP), Just(IpProtocol::UDP), Just(IpProtocol::ICMP)];
+    let proto = prop_oneof![
+        Just(IpProtocol::TCP),
+        Just(IpProtocol::UDP),
+        Just(IpProtocol::ICMP)
+    ];
     (0u32..66, proto, arb_port_value()).prop_map(|(a, p, v)| (IpAddr::V4(Ipv4Addr::from(a)), p, v))
 }
 
@@ -36,14 +45,32 @@ fn wire_fields_checked() {
     };
     assert_eq!(TrafficSelector::from_wire(&w), Ok(ts("198.51.100.0/24")));
     assert_eq!(ts("198.51.100.0/24").to_wire(), w);
-    let bad_type = TsWire { ts_type: TS_IPV6_ADDR_RANGE, ..w };
+    let bad_type = TsWire {
+        ts_type: TS_IPV6_ADDR_RANGE,
+        ..w
+    };
     assert!(TrafficSelector::from_wire(&bad_type).is_err());
-    let reversed = TsWire { start_addr: w.end_addr, end_addr: w.start_addr, ..w };
+    let reversed = TsWire {
+        start_addr: w.end_addr,
+        end_addr: w.start_addr,
+        ..w
+    };
     assert!(TrafficSelector::from_wire(&reversed).is_err());
-    let bad_ports = TsWire { start_port: 80, end_port: 79, ..w };
+    let bad_ports = TsWire {
+        start_port: 80,
+        end_port: 79,
+        ..w
+    };
     assert!(TrafficSelector::from_wire(&bad_ports).is_err());
-    let opaque = TsWire { start_port: 65535, end_port: 0, ..w };
-    assert_eq!(TrafficSelector::from_wire(&opaque).unwrap().ports(), PortSelector::OPAQUE);
+    let opaque = TsWire {
+        start_port: 65535,
+        end_port: 0,
+        ..w
+    };
+    assert_eq!(
+        TrafficSelector::from_wire(&opaque).unwrap().ports(),
+        PortSelector::OPAQUE
+    );
     assert!(TrafficSelector::from_wire(&TsWire { ts_type: 9, ..w }).is_err());
     assert_eq!(tcp("10.0.0.0/8", 80).to_string(), "10.0.0.0/8[tcp/80]");
 }
@@ -104,7 +131,13 @@ fn rfc7296_2_9_first_choice_example() {
 fn rfc7296_2_9_narrowed_keeps_first_choice() {
     let tsi = [tcp("198.51.100.43", 3000), ts("198.51.100.0/24")];
     let tsr = [tcp("203.0.113.7", 80), ts("203.0.113.0/24")];
-    let got = narrow_pair(&tsi, &tsr, &[ts("198.51.100.0/26")], &[ts("203.0.113.0/24")]).unwrap();
+    let got = narrow_pair(
+        &tsi,
+        &tsr,
+        &[ts("198.51.100.0/26")],
+        &[ts("203.0.113.0/24")],
+    )
+    .unwrap();
     assert_eq!(got.tsi, vec![ts("198.51.100.0/26")]);
     assert!(got.includes_first_choice);
 }
@@ -115,7 +148,13 @@ fn rfc7296_2_9_narrowed_keeps_first_choice() {
 fn rfc7296_2_9_first_choice_refused_other_subset_accepted() {
     let tsi = [tcp("198.51.100.200", 3000), ts("198.51.100.0/24")];
     let tsr = [tcp("203.0.113.7", 80), ts("203.0.113.0/24")];
-    let got = narrow_pair(&tsi, &tsr, &[ts("198.51.100.0/26")], &[ts("203.0.113.0/24")]).unwrap();
+    let got = narrow_pair(
+        &tsi,
+        &tsr,
+        &[ts("198.51.100.0/26")],
+        &[ts("203.0.113.0/24")],
+    )
+    .unwrap();
     assert_eq!(got.tsi, vec![ts("198.51.100.0/26")]);
     assert!(!got.includes_first_choice);
 }
