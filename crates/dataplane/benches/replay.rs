@@ -55,6 +55,8 @@ fn bench(c: &mut Criterion) {
             // A direct measurement for the summary line: one long-lived window, many batches.
             let mut w = ReplayWindow::new(window, true).expect("window within range");
             let rounds = 200u32;
+            // A benchmark measures wall time; the protocol-crate clock ban does not apply here.
+            #[allow(clippy::disallowed_methods)]
             let start = Instant::now();
             for r in 0..rounds {
                 black_box(run(&mut w, r * PACKETS, black_box(&seqs)));

@@ -78,9 +78,10 @@ pub enum ReplayConfigError {
 /// The result of a successful [`ReplayWindow::check`]: the full 64-bit sequence number this
 /// packet must carry, to be confirmed with [`ReplayWindow::commit`] once its ICV verified.
 ///
-/// A candidate is tied to the window that produced it; committing it to another window is a
-/// logic error (it is still re-checked there, so it cannot corrupt that window's state).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Not `Copy`: committing consumes it. A candidate is tied to the window that produced it;
+/// committing it to another window is a logic error (it is still re-checked there, so it cannot
+/// corrupt that window's state).
+#[derive(Debug, PartialEq, Eq)]
 #[must_use = "a candidate does nothing until it is committed after the ICV check"]
 pub struct Candidate {
     seq: u64,
@@ -88,18 +89,18 @@ pub struct Candidate {
 
 impl Candidate {
     /// The full (inferred, with ESN) 64-bit sequence number.
-    pub fn seq(self) -> u64 {
+    pub fn seq(&self) -> u64 {
         self.seq
     }
 
     /// The high-order 32 bits (`Seqh`): what ESN adds to the ICV input (RFC 4303 §2.2.1) or to
     /// the AEAD's AAD (e.g. RFC 4106 §5). Always 0 without ESN.
-    pub fn seq_hi(self) -> u32 {
+    pub fn seq_hi(&self) -> u32 {
         (self.seq >> 32) as u32
     }
 
     /// The low-order 32 bits (`Seql`), as carried in the packet.
-    pub fn seq_lo(self) -> u32 {
+    pub fn seq_lo(&self) -> u32 {
         self.seq as u32
     }
 }
@@ -310,8 +311,9 @@ mod tests {
     /// Check then commit, as the transform does after a successful ICV check.
     fn accept(w: &mut ReplayWindow, seq_lo: u32) -> Result<u64, ReplayError> {
         let c = w.check(seq_lo)?;
+        let seq = c.seq();
         w.commit(c)?;
-        Ok(c.seq())
+        Ok(seq)
     }
 
     #[test]
@@ -427,11 +429,7 @@ mod tests {
             (0, Ok(6 << 32)),           // Seql 0 of the next subspace is a valid number
         ];
         for &(seq_lo, expected) in table {
-            assert_eq!(
-                w.check(seq_lo).map(Candidate::seq),
-                expected,
-                "Seql {seq_lo}"
-            );
+            assert_eq!(w.check(seq_lo).map(|c| c.seq()), expected, "Seql {seq_lo}");
         }
     }
 
@@ -509,10 +507,10 @@ mod tests {
         let w = ReplayWindow::starting_at(128, true, u64::MAX - 5);
         assert_eq!(w.check(3), Err(ReplayError::TooOld));
         assert_eq!(
-            w.check(u32::MAX - 5 - 127).map(Candidate::seq),
+            w.check(u32::MAX - 5 - 127).map(|c| c.seq()),
             Ok(u64::MAX - 132)
         );
-        assert_eq!(w.check(u32::MAX).map(Candidate::seq), Ok(u64::MAX));
+        assert_eq!(w.check(u32::MAX).map(|c| c.seq()), Ok(u64::MAX));
     }
 
     /// Window 0: no checks at all; with ESN, `T` still moves and inference picks the nearest
@@ -574,16 +572,31 @@ mod tests {
         }
     }
 
-    /// One arrival: how far the sender moved on, how far back this packet was sent, whether it
-    /// is a forgery (its ICV fails), and whether it replays an earlier arrival instead.
-    type Arrival = (u64, u64, bool, Option<prop::sample::Index>);
+    /// Where an arrival's sequence number comes from.
+    #[derive(Clone, Debug)]
+    enum Origin {
+        /// `back` numbers behind the sender's cursor (0: in order).
+        Back(u64),
+        /// A copy of an earlier arrival.
+        Replay(prop::sample::Index),
+        /// At the window's left edge: `T - W + k - 1`, `k` in 0..=2.
+        Edge(u64),
+    }
+
+    /// One arrival: how far the sender's cursor moved on, where the number comes from, and
+    /// whether the packet is a forgery (its ICV fails, so it is never committed).
+    type Arrival = (u64, Origin, bool);
 
     fn arrivals(size: u32) -> impl Strategy<Value = Vec<Arrival>> {
         let w = u64::from(size.max(32));
         let step = prop_oneof![8 => 0..=w / 8 + 2, 1 => 0..=3 * w];
-        let back = prop_oneof![3 => Just(0u64), 2 => 0..=w + w / 4];
-        let replay = prop::option::weighted(0.15, any::<prop::sample::Index>());
-        prop::collection::vec((step, back, prop::bool::weighted(0.1), replay), 1..300)
+        let origin = prop_oneof![
+            6 => Just(Origin::Back(0)),
+            4 => (0..=w + w / 4).prop_map(Origin::Back),
+            1 => any::<prop::sample::Index>().prop_map(Origin::Replay),
+            1 => (0u64..=2).prop_map(Origin::Edge),
+        ];
+        prop::collection::vec((step, origin, prop::bool::weighted(0.1)), 1..300)
     }
 
     /// Drive the window and the model with the same arrivals; they must agree on every packet.
@@ -597,18 +610,20 @@ mod tests {
         let limit = if esn { u64::MAX } else { u64::from(u32::MAX) };
         let mut cursor = start;
         let mut sent = Vec::new();
-        for &(step, back, forged, replay) in arrivals {
-            cursor = cursor.saturating_add(step).min(limit);
-            let seq = match replay {
-                Some(i) if !sent.is_empty() => sent[i.index(sent.len())],
-                _ => cursor.saturating_sub(back),
+        for (step, origin, forged) in arrivals {
+            cursor = cursor.saturating_add(*step).min(limit);
+            let seq = match origin {
+                Origin::Replay(i) if !sent.is_empty() => sent[i.index(sent.len())],
+                Origin::Edge(k) => (model.top + k).saturating_sub(model.size + 1),
+                Origin::Back(back) => cursor.saturating_sub(*back),
+                Origin::Replay(_) => cursor,
             };
             sent.push(seq);
             let expected = model.classify(seq);
             let got = match w.check(seq as u32) {
                 // Wrong high bits: the ICV is computed over the wrong Seqh and fails.
                 Ok(c) if c.seq() != seq => Err(None),
-                Ok(_) if forged => Err(None),
+                Ok(_) if *forged => Err(None),
                 Ok(c) => w.commit(c).map_err(Some),
                 Err(e) => Err(Some(e)),
             };
@@ -617,7 +632,7 @@ mod tests {
                     model.top = model.top.max(seq);
                     model.accepted.insert(seq);
                 }
-                (Ok(()), Err(None)) => assert!(forged, "seq {seq:#x} misinferred"),
+                (Ok(()), Err(None)) => assert!(*forged, "seq {seq:#x} misinferred"),
                 (Err(e), Err(Some(g))) => assert_eq!(e, g, "seq {seq:#x}"),
                 (Err(_), Err(None)) => {} // rejected by the ICV instead: still rejected
                 (e, g) => panic!("seq {seq:#x}: model {e:?}, window {g:?}"),
@@ -655,12 +670,18 @@ mod tests {
             run_against_model(0, esn, 0, &arr)
         }
 
-        /// ESN across the 2^32 (and a later) subspace boundary, every window size.
+        /// ESN across a 2^32-subspace boundary (the first, a later one, the last), every window
+        /// size, starting up to two windows before the boundary.
         #[test]
         fn matches_model_esn_straddling(
-            arr in arrivals(4096),
-            size in prop::sample::select(vec![0u32, 1, 32, 64, 128, 1000, 4096]),
-            start in prop::sample::select(vec![TWO_32 - 700, 2 * TWO_32 - 5000, u64::MAX - 100_000]),
+            (size, start, arr) in prop::sample::select(vec![0u32, 1, 32, 64, 128, 1000, 4096])
+                .prop_flat_map(|size| {
+                    let boundary =
+                        prop::sample::select(vec![TWO_32, 7 * TWO_32, u64::MAX - (TWO_32 - 1)]);
+                    let before = 0..=2 * u64::from(size.max(32));
+                    let start = (boundary, before).prop_map(|(b, k)| b - k);
+                    (Just(size), start, arrivals(size))
+                }),
         ) {
             run_against_model(size, true, start, &arr)
         }

@@ -457,7 +457,7 @@ mod tests {
 
         // A forgery: the check passes, the ICV fails, nothing is committed.
         let forged = sa.replay_check(2).expect("fresh number");
-        drop(forged);
+        assert_eq!(forged.seq(), 2);
         sa.counters().record_drop(DropReason::IcvFailure);
 
         // The replay of packet 1.
