@@ -10,7 +10,7 @@
 //! - [`replay`]: the inbound anti-replay window with ESN inference (check, then commit after ICV);
 //! - [`seq`]: the outbound sequence counter, shared lock-free between workers;
 //! - [`lifetime`]: soft/hard lifetimes in bytes, packets and time, and the events they raise;
-//! - [`drop`]: why packets are dropped, counted per reason;
+//! - [`drop`](mod@drop): why packets are dropped, counted per reason;
 //! - [`sa`]: the SA configuration and the shared per-SA state objects that compose the above.
 #![forbid(unsafe_code)]
 

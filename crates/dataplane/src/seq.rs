@@ -10,7 +10,7 @@
 //! default assumption; a new SA is needed instead): without ESN the last number is 2^32 - 1,
 //! with ESN 2^64 - 1. Reaching it
 //! returns [`SeqError::Exhausted`] for every later packet; the first refusal is the moment to
-//! raise [`crate::sa::SaEvent::SequenceExhausted`] (reported by [`SeqError::Exhausted`]'s
+//! raise [`crate::lifetime::SaEvent::SequenceExhausted`] (reported by [`SeqError::Exhausted`]'s
 //! `first` flag).
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
