@@ -90,7 +90,9 @@ pub fn checksum(data: &[u8]) -> u16 {
 /// data changes from `old_word` to `new_word`.
 pub fn update(old_checksum: u16, old_word: u16, new_word: u16) -> u16 {
     let mut sum = Checksum::new();
-    sum.add_u16(!old_checksum).add_u16(!old_word).add_u16(new_word);
+    sum.add_u16(!old_checksum)
+        .add_u16(!old_word)
+        .add_u16(new_word);
     sum.finish()
 }
 
