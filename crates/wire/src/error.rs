@@ -86,7 +86,6 @@ pub enum Error {
 pub type Result<T> = core::result::Result<T, Error>;
 
 /// Checks that `buf` holds at least `need` bytes, naming `what` otherwise.
-#[allow(dead_code)] // used by the header views as they land
 pub(crate) fn check_len(what: &'static str, buf: &[u8], need: usize) -> Result<()> {
     if buf.len() < need {
         Err(Error::Truncated {
