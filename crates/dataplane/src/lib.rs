@@ -16,9 +16,13 @@
 
 pub mod drop;
 pub mod lifetime;
+pub mod packet;
 pub mod replay;
 pub mod sa;
 pub mod seq;
 pub mod time;
+pub mod verdict;
 
+pub use packet::PacketBuf;
 pub use time::Timestamp;
+pub use verdict::{InboundVerdict, OutboundVerdict};
