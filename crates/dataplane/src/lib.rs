@@ -21,8 +21,10 @@ pub mod replay;
 pub mod sa;
 pub mod seq;
 pub mod time;
+pub mod transform;
 pub mod verdict;
 
 pub use packet::PacketBuf;
 pub use time::Timestamp;
+pub use transform::{InboundTransform, OutboundTransform};
 pub use verdict::{InboundVerdict, OutboundVerdict};
