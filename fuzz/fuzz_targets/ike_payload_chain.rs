@@ -7,7 +7,9 @@ use rampart_wire::ike::iana::PayloadType;
 use rampart_wire::ike::{Writer, emit_payload_chain, parse_payload_chain};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, chain)) = data.split_first() else { return };
+    let Some((&first, chain)) = data.split_first() else {
+        return;
+    };
     if let Ok(payloads) = parse_payload_chain(PayloadType(first), chain) {
         let mut out = Vec::new();
         let mut w = Writer::new(&mut out);
