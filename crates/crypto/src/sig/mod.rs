@@ -53,3 +53,6 @@ pub trait Signer: Send + Sync {
     /// The DER SubjectPublicKeyInfo of the matching public key.
     fn public_key_spki(&self) -> &[u8];
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -57,7 +57,7 @@ CNF
 genkey() { # name alg-args...
   local name=$1; shift
   openssl genpkey "$@" -out "$name.key"
-  openssl pkey -in "$name.key" -outform DER -out "$name.key.der.tmp"
+  openssl pkcs8 -topk8 -nocrypt -in "$name.key" -outform DER -out "$name.key.der.tmp"
   mv "$name.key.der.tmp" "work/$name.key.der"
 }
 
