@@ -38,9 +38,7 @@ impl Certificate {
     }
 
     fn has_ip(&self, ip: IpAddr) -> bool {
-        self.subject_alt_names
-            .iter()
-            .any(|n| *n == SubjectAltName::Ip(ip))
+        self.subject_alt_names.contains(&SubjectAltName::Ip(ip))
     }
 
     /// Exact DER equality, or else the same attributes and values in the same order (so a
@@ -50,7 +48,7 @@ impl Certificate {
             return true;
         }
         match X509Name::from_der(id_dn) {
-            Ok((rest, name)) if rest.is_empty() => name.to_string() == self.subject,
+            Ok(([], name)) => name.to_string() == self.subject,
             _ => false,
         }
     }

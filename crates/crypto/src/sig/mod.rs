@@ -27,7 +27,7 @@ pub use algid::SignatureAlgorithm;
 pub use auth::{sign_auth, verify_auth};
 pub use error::SigError;
 pub use key::{InProcessSigner, PrivateKey};
-pub use pem::pem_blocks;
+pub use pem::{PemBlock, pem_blocks};
 pub use scheme::{KeyType, SignatureScheme};
 pub use spki::key_type_of_spki;
 pub use verify::verify;

@@ -5,10 +5,13 @@ use zeroize::Zeroizing;
 
 use super::SigError;
 
+/// One decoded PEM block: its label and its DER bytes (zeroized on drop).
+pub type PemBlock = (String, Zeroizing<Vec<u8>>);
+
 /// Every `-----BEGIN label-----` ... `-----END label-----` block in `text`, in order, as
 /// `(label, DER bytes)`. Text outside the blocks (comments, `openssl x509 -text` output) is
 /// skipped; a block that does not close, or whose base64 is invalid, is an error.
-pub fn pem_blocks(text: &str) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>, SigError> {
+pub fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, SigError> {
     let mut out = Vec::new();
     let mut lines = text.lines().map(str::trim);
     while let Some(line) = lines.next() {

@@ -11,7 +11,9 @@ use super::*;
 use crate::DeterministicRandom;
 
 pub(crate) fn pki_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/pki").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/pki")
+        .join(name)
 }
 
 pub(crate) fn pki_text(name: &str) -> String {
@@ -32,7 +34,11 @@ pub(crate) fn openssl_sh(script: &str) -> Option<Vec<u8>> {
         eprintln!("warning: openssl not found, skipping oracle check");
         return None;
     }
-    let out = Command::new("sh").arg("-c").arg(script).output().expect("sh runs");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("sh runs");
     assert!(
         out.status.success(),
         "openssl oracle failed: {script}\n{}",
@@ -72,10 +78,20 @@ fn pem_and_der_keys_load_to_the_same_key_and_debug_redacts() {
         assert_eq!(pem.key_type(), key_type);
         assert_eq!(pem.public_key_spki(), der.public_key_spki());
         assert_eq!(key_type_of_spki(pem.public_key_spki()).unwrap(), key_type);
-        let shown = format!("{pem:?} {:?}", pem.signer(SignatureScheme::signing_schemes(key_type)[0]).unwrap());
-        assert!(shown.contains("redacted") && !shown.contains("BEGIN"), "{shown}");
+        let shown = format!(
+            "{pem:?} {:?}",
+            pem.signer(SignatureScheme::signing_schemes(key_type)[0])
+                .unwrap()
+        );
+        assert!(
+            shown.contains("redacted") && !shown.contains("BEGIN"),
+            "{shown}"
+        );
     }
-    assert!(matches!(PrivateKey::from_pkcs8_der(b"\x30\x03\x02\x01\x00"), Err(SigError::BadKey(_))));
+    assert!(matches!(
+        PrivateKey::from_pkcs8_der(b"\x30\x03\x02\x01\x00"),
+        Err(SigError::BadKey(_))
+    ));
     assert!(PrivateKey::from_pkcs8_pem("no pem here").is_err());
 }
 
@@ -89,17 +105,34 @@ fn every_signing_scheme_round_trips_and_rejects_tampering() {
             assert_eq!(signer.algorithm(), scheme);
             let sig = signer.sign(&rng(), msg).unwrap();
             verify(scheme, signer.public_key_spki(), msg, &sig).unwrap();
-            assert_eq!(verify(scheme, signer.public_key_spki(), b"other", &sig), Err(SigError::BadSignature));
+            assert_eq!(
+                verify(scheme, signer.public_key_spki(), b"other", &sig),
+                Err(SigError::BadSignature)
+            );
         }
         // A scheme for another key type is refused at construction.
-        let foreign = if key_type == KeyType::Ed25519 { SignatureScheme::RsaPssSha256 } else { SignatureScheme::Ed25519 };
-        assert_eq!(key.signer(foreign).unwrap_err(), SigError::KeyMismatch { scheme: foreign });
+        let foreign = if key_type == KeyType::Ed25519 {
+            SignatureScheme::RsaPssSha256
+        } else {
+            SignatureScheme::Ed25519
+        };
+        assert_eq!(
+            key.signer(foreign).unwrap_err(),
+            SigError::KeyMismatch { scheme: foreign }
+        );
     }
     // Verifying with the wrong key type is a typed mismatch, not a crash.
     let ed = load("ed25519-leaf");
-    let sig = ed.signer(SignatureScheme::Ed25519).unwrap().sign(&rng(), msg).unwrap();
+    let sig = ed
+        .signer(SignatureScheme::Ed25519)
+        .unwrap()
+        .sign(&rng(), msg)
+        .unwrap();
     let rsa_spki = load("rsa-leaf").public_key_spki().to_vec();
-    assert!(matches!(verify(SignatureScheme::Ed25519, &rsa_spki, msg, &sig), Err(SigError::KeyMismatch { .. })));
+    assert!(matches!(
+        verify(SignatureScheme::Ed25519, &rsa_spki, msg, &sig),
+        Err(SigError::KeyMismatch { .. })
+    ));
 }
 
 #[test]
@@ -110,7 +143,10 @@ fn hash_ids_follow_rfc7427_and_rfc8420() {
     assert_eq!(S::RsaPkcs1Sha512.hash_algorithm(), HashAlgorithm::SHA2_512);
     assert_eq!(S::Ed25519.hash_algorithm(), HashAlgorithm::IDENTITY);
     assert_eq!(HashAlgorithm::IDENTITY.0, 5);
-    assert_eq!(S::ecdsa_for(KeyType::EcP256, HashAlgorithm::SHA2_384), Some(S::EcdsaP256Sha384));
+    assert_eq!(
+        S::ecdsa_for(KeyType::EcP256, HashAlgorithm::SHA2_384),
+        Some(S::EcdsaP256Sha384)
+    );
 }
 
 /// RFC 7427 Appendix A encodings (sha*WithRSAEncryption with NULL parameters; ecdsa-with-SHA*
@@ -140,7 +176,13 @@ fn algorithm_identifiers_have_the_rfc7427_bytes() {
     }
     for scheme in SignatureScheme::ALL {
         let der = scheme.algorithm_identifier();
-        assert_eq!(SignatureAlgorithm::from_der(&der).unwrap().scheme_for(scheme.key_type()).unwrap(), *scheme);
+        assert_eq!(
+            SignatureAlgorithm::from_der(&der)
+                .unwrap()
+                .scheme_for(scheme.key_type())
+                .unwrap(),
+            *scheme
+        );
     }
 }
 
@@ -150,19 +192,30 @@ fn algorithm_identifier_parse_errors_are_typed() {
     let sha224 = hex::decode("300d06092a864886f70d01010e0500").unwrap();
     assert_eq!(
         SignatureAlgorithm::from_der(&sha224),
-        Err(SigError::UnknownAlgorithm { oid: "1.2.840.113549.1.1.14".into() })
+        Err(SigError::UnknownAlgorithm {
+            oid: "1.2.840.113549.1.1.14".into()
+        })
     );
     // PSS with absent hash parameters is accepted (RFC 5754); salt 20 is not.
     let pss_absent = hex::decode(
         "303d06092a864886f70d01010a3030a00d300b0609608648016503040201a11a301806092a864886f70d010108300b0609608648016503040201a203020120",
     )
     .unwrap();
-    assert_eq!(SignatureAlgorithm::from_der(&pss_absent), Ok(SignatureAlgorithm::RsaPss(HashAlgorithm::SHA2_256)));
+    assert_eq!(
+        SignatureAlgorithm::from_der(&pss_absent),
+        Ok(SignatureAlgorithm::RsaPss(HashAlgorithm::SHA2_256))
+    );
     let mut salt20 = SignatureScheme::RsaPssSha256.algorithm_identifier();
     *salt20.last_mut().unwrap() = 20;
-    assert!(matches!(SignatureAlgorithm::from_der(&salt20), Err(SigError::UnsupportedParameters(_))));
+    assert!(matches!(
+        SignatureAlgorithm::from_der(&salt20),
+        Err(SigError::UnsupportedParameters(_))
+    ));
     // ECDSA with parameters, truncated input, trailing data.
-    assert!(SignatureAlgorithm::from_der(&hex::decode("300c06082a8648ce3d0403020500").unwrap()).is_err());
+    assert!(
+        SignatureAlgorithm::from_der(&hex::decode("300c06082a8648ce3d0403020500").unwrap())
+            .is_err()
+    );
     assert!(SignatureAlgorithm::from_der(&hex::decode("300a06082a8648ce3d0403").unwrap()).is_err());
     assert!(SignatureAlgorithm::from_der(&hex::decode("300506032b657000").unwrap()).is_err());
 }
@@ -174,18 +227,41 @@ fn algorithm_identifier_parse_errors_are_typed() {
 fn algorithm_identifiers_match_openssl() {
     use SignatureScheme as S;
     for (cert, scheme, names) in [
-        ("rsa-leaf.pem", S::RsaPkcs1Sha256, &["sha256WithRSAEncryption"][..]),
-        ("rsa-pss-leaf.pem", S::RsaPssSha256, &["rsassaPss", "sha256", "mgf1", ":20"][..]),
-        ("p256-leaf.pem", S::EcdsaP256Sha256, &["ecdsa-with-SHA256"][..]),
-        ("p384-leaf.pem", S::EcdsaP384Sha384, &["ecdsa-with-SHA384"][..]),
+        (
+            "rsa-leaf.pem",
+            S::RsaPkcs1Sha256,
+            &["sha256WithRSAEncryption"][..],
+        ),
+        (
+            "rsa-pss-leaf.pem",
+            S::RsaPssSha256,
+            &["rsassaPss", "sha256", "mgf1", ":20"][..],
+        ),
+        (
+            "p256-leaf.pem",
+            S::EcdsaP256Sha256,
+            &["ecdsa-with-SHA256"][..],
+        ),
+        (
+            "p384-leaf.pem",
+            S::EcdsaP384Sha384,
+            &["ecdsa-with-SHA384"][..],
+        ),
         ("ed25519-leaf.pem", S::Ed25519, &["ED25519"][..]),
     ] {
         let c = &crate::cert::Certificate::from_pem(&pki_text(cert)).unwrap()[0];
-        assert_eq!(c.signature_algorithm_der(), scheme.algorithm_identifier().as_slice(), "{cert}");
+        assert_eq!(
+            c.signature_algorithm_der(),
+            scheme.algorithm_identifier().as_slice(),
+            "{cert}"
+        );
         let dir = scratch("asn1");
         let f = dir.join(format!("{scheme:?}.der"));
         std::fs::write(&f, scheme.algorithm_identifier()).unwrap();
-        let Some(out) = openssl_sh(&format!("openssl asn1parse -inform DER -in {}", f.display())) else {
+        let Some(out) = openssl_sh(&format!(
+            "openssl asn1parse -inform DER -in {}",
+            f.display()
+        )) else {
             return;
         };
         let out = String::from_utf8_lossy(&out);
@@ -224,21 +300,34 @@ fn openssl_verifies_our_signatures_and_we_verify_openssls() {
             let sig_path = dir.join(format!("{scheme:?}.sig"));
             let ours = key.signer(scheme).unwrap().sign(&rng(), msg).unwrap();
             std::fs::write(&sig_path, &ours).unwrap();
-            let (m, p, s, k) = (msg_path.display(), pub_path.display(), sig_path.display(), key_path.display());
+            let (m, p, s, k) = (
+                msg_path.display(),
+                pub_path.display(),
+                sig_path.display(),
+                key_path.display(),
+            );
             let (verify_cmd, sign_cmd) = match dgst_args(scheme) {
                 Some(a) => (
                     format!("openssl dgst {a} -keyform DER -verify {p} -signature {s} {m}"),
                     format!("openssl dgst {a} -sign {k} {m}"),
                 ),
                 None => (
-                    format!("openssl pkeyutl -verify -rawin -pubin -keyform DER -inkey {p} -sigfile {s} -in {m}"),
+                    format!(
+                        "openssl pkeyutl -verify -rawin -pubin -keyform DER -inkey {p} -sigfile {s} -in {m}"
+                    ),
                     format!("openssl pkeyutl -sign -rawin -inkey {k} -in {m}"),
                 ),
             };
-            let Some(out) = openssl_sh(&verify_cmd) else { return };
-            assert!(String::from_utf8_lossy(&out).contains("Verified"), "{scheme:?}: {out:?}");
+            let Some(out) = openssl_sh(&verify_cmd) else {
+                return;
+            };
+            assert!(
+                String::from_utf8_lossy(&out).contains("Verified"),
+                "{scheme:?}: {out:?}"
+            );
             let theirs = openssl_sh(&sign_cmd).expect("openssl present");
-            verify(scheme, key.public_key_spki(), msg, &theirs).unwrap_or_else(|e| panic!("{scheme:?}: {e}"));
+            verify(scheme, key.public_key_spki(), msg, &theirs)
+                .unwrap_or_else(|e| panic!("{scheme:?}: {e}"));
         }
     }
 }
@@ -254,11 +343,24 @@ fn auth_method_14_round_trips_every_scheme_and_names_unknown_oids() {
             let algid = scheme.algorithm_identifier();
             assert_eq!(usize::from(data[0]), algid.len());
             assert_eq!(&data[1..=algid.len()], algid.as_slice());
-            assert_eq!(verify_auth(AuthMethod::DIGITAL_SIGNATURE, &data, key.public_key_spki(), octets), Ok(scheme));
+            assert_eq!(
+                verify_auth(
+                    AuthMethod::DIGITAL_SIGNATURE,
+                    &data,
+                    key.public_key_spki(),
+                    octets
+                ),
+                Ok(scheme)
+            );
             let mut bad = data.clone();
             *bad.last_mut().unwrap() ^= 1;
             assert_eq!(
-                verify_auth(AuthMethod::DIGITAL_SIGNATURE, &bad, key.public_key_spki(), octets),
+                verify_auth(
+                    AuthMethod::DIGITAL_SIGNATURE,
+                    &bad,
+                    key.public_key_spki(),
+                    octets
+                ),
                 Err(SigError::BadSignature)
             );
         }
@@ -266,35 +368,87 @@ fn auth_method_14_round_trips_every_scheme_and_names_unknown_oids() {
     let key = load("p256-leaf");
     // An AlgorithmIdentifier with an OID we do not know (id-dsa-with-sha256).
     let unknown = hex::decode("0d300b0609608648016503040302").unwrap();
-    let got = verify_auth(AuthMethod::DIGITAL_SIGNATURE, &[&unknown[..], &[0; 64]].concat(), key.public_key_spki(), octets);
-    assert_eq!(got, Err(SigError::UnknownAlgorithm { oid: "2.16.840.1.101.3.4.3.2".into() }));
+    let got = verify_auth(
+        AuthMethod::DIGITAL_SIGNATURE,
+        &[&unknown[..], &[0; 64]].concat(),
+        key.public_key_spki(),
+        octets,
+    );
+    assert_eq!(
+        got,
+        Err(SigError::UnknownAlgorithm {
+            oid: "2.16.840.1.101.3.4.3.2".into()
+        })
+    );
     for bad in [&[][..], &[0x20, 0x30][..]] {
         assert!(matches!(
-            verify_auth(AuthMethod::DIGITAL_SIGNATURE, bad, key.public_key_spki(), octets),
+            verify_auth(
+                AuthMethod::DIGITAL_SIGNATURE,
+                bad,
+                key.public_key_spki(),
+                octets
+            ),
             Err(SigError::Malformed(_))
         ));
     }
     // ECDSA AlgorithmIdentifier against an RSA key: typed refusal.
-    let data = sign_auth(AuthMethod::DIGITAL_SIGNATURE, &key.signer(SignatureScheme::EcdsaP256Sha256).unwrap(), &rng(), octets).unwrap();
-    assert!(verify_auth(AuthMethod::DIGITAL_SIGNATURE, &data, load("rsa-leaf").public_key_spki(), octets).is_err());
+    let data = sign_auth(
+        AuthMethod::DIGITAL_SIGNATURE,
+        &key.signer(SignatureScheme::EcdsaP256Sha256).unwrap(),
+        &rng(),
+        octets,
+    )
+    .unwrap();
+    assert!(
+        verify_auth(
+            AuthMethod::DIGITAL_SIGNATURE,
+            &data,
+            load("rsa-leaf").public_key_spki(),
+            octets
+        )
+        .is_err()
+    );
 }
 
 #[test]
 fn auth_methods_9_and_10_use_fixed_r_s() {
     let octets = b"ResponderSignedOctets";
     for (stem, method, scheme, len) in [
-        ("p256-leaf", AuthMethod::ECDSA_SHA256_P256, SignatureScheme::EcdsaP256Sha256, 64),
-        ("p384-leaf", AuthMethod::ECDSA_SHA384_P384, SignatureScheme::EcdsaP384Sha384, 96),
+        (
+            "p256-leaf",
+            AuthMethod::ECDSA_SHA256_P256,
+            SignatureScheme::EcdsaP256Sha256,
+            64,
+        ),
+        (
+            "p384-leaf",
+            AuthMethod::ECDSA_SHA384_P384,
+            SignatureScheme::EcdsaP384Sha384,
+            96,
+        ),
     ] {
         let key = load(stem);
         let signer = key.signer(scheme).unwrap();
         let data = sign_auth(method, &signer, &rng(), octets).unwrap();
         assert_eq!(data.len(), len);
-        assert_eq!(verify_auth(method, &data, key.public_key_spki(), octets), Ok(scheme));
-        assert_eq!(verify_auth(method, &data, key.public_key_spki(), b"x"), Err(SigError::BadSignature));
-        assert!(matches!(verify_auth(method, &data[1..], key.public_key_spki(), octets), Err(SigError::Malformed(_))));
+        assert_eq!(
+            verify_auth(method, &data, key.public_key_spki(), octets),
+            Ok(scheme)
+        );
+        assert_eq!(
+            verify_auth(method, &data, key.public_key_spki(), b"x"),
+            Err(SigError::BadSignature)
+        );
+        assert!(matches!(
+            verify_auth(method, &data[1..], key.public_key_spki(), octets),
+            Err(SigError::Malformed(_))
+        ));
         // The other legacy method refuses this key.
-        let other = if method == AuthMethod::ECDSA_SHA256_P256 { AuthMethod::ECDSA_SHA384_P384 } else { AuthMethod::ECDSA_SHA256_P256 };
+        let other = if method == AuthMethod::ECDSA_SHA256_P256 {
+            AuthMethod::ECDSA_SHA384_P384
+        } else {
+            AuthMethod::ECDSA_SHA256_P256
+        };
         assert!(sign_auth(other, &signer, &rng(), octets).is_err());
     }
 }
@@ -304,7 +458,10 @@ fn auth_methods_9_and_10_use_fixed_r_s() {
 fn auth_method_1_verifies_openssl_sha1_and_refuses_to_sign() {
     let key = load("rsa-leaf");
     let signer = key.signer(SignatureScheme::RsaPkcs1Sha256).unwrap();
-    assert!(matches!(sign_auth(AuthMethod::RSA_SIG, &signer, &rng(), b"x"), Err(SigError::Unsupported(_))));
+    assert!(matches!(
+        sign_auth(AuthMethod::RSA_SIG, &signer, &rng(), b"x"),
+        Err(SigError::Unsupported(_))
+    ));
     let dir = scratch("method1");
     let msg = dir.join("msg");
     std::fs::write(&msg, b"legacy octets").unwrap();
@@ -316,8 +473,16 @@ fn auth_method_1_verifies_openssl_sha1_and_refuses_to_sign() {
         return;
     };
     assert_eq!(
-        verify_auth(AuthMethod::RSA_SIG, &sig, key.public_key_spki(), b"legacy octets"),
+        verify_auth(
+            AuthMethod::RSA_SIG,
+            &sig,
+            key.public_key_spki(),
+            b"legacy octets"
+        ),
         Ok(SignatureScheme::RsaPkcs1Sha1)
     );
-    assert_eq!(verify_auth(AuthMethod::RSA_SIG, &sig, key.public_key_spki(), b"other"), Err(SigError::BadSignature));
+    assert_eq!(
+        verify_auth(AuthMethod::RSA_SIG, &sig, key.public_key_spki(), b"other"),
+        Err(SigError::BadSignature)
+    );
 }
