@@ -10,11 +10,14 @@
 //! - [`SecureRandom`]: the injected randomness, with [`SystemRandom`] and
 //!   [`DeterministicRandom`].
 //! - [`registry`]: IANA IDs to the above.
+//! - [`sig`]: signatures for IKEv2 certificate authentication (RFC 7427), behind the
+//!   [`Signer`] trait; [`cert`]: X.509 certificates, chain validation, CERTREQ hashes.
 //!
 //! The one module with `unsafe` is the MODP bignum wrapper (`ke::bn`), which allows it locally.
 #![deny(unsafe_code)]
 
 pub mod aead;
+pub mod cert;
 pub mod cipher;
 mod error;
 pub mod integ;
@@ -24,10 +27,12 @@ pub mod proposal;
 pub mod registry;
 pub mod rng;
 mod secret;
+pub mod sig;
 #[cfg(test)]
 mod testutil;
 
 pub use aead::{Aead, AeadAlg, Icv};
+pub use cert::{CertError, Certificate, TrustAnchors};
 pub use cipher::{Cipher, CipherAlg};
 pub use error::CryptoError;
 pub use integ::{Integ, IntegAlg};
@@ -36,3 +41,4 @@ pub use prf::{Prf, PrfAlg, prf, prf_plus};
 pub use registry::EncrAlg;
 pub use rng::{DeterministicRandom, SecureRandom, SystemRandom};
 pub use secret::SecretBytes;
+pub use sig::{SigError, SignatureScheme, Signer};
