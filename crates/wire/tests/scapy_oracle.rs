@@ -2,54 +2,23 @@
 //! decodes packets that our emitters wrote. One python process per test (scapy takes ~1 s to
 //! import). The scripts live in `tests/oracle/`.
 //!
-//! Shared oracle rule (HELPERS.md): when python3 or scapy is missing the test prints a warning
+//! Shared oracle rule (`rampart_testkit`): when python3 or scapy is missing the test prints a warning
 //! and passes, unless `RAMPART_REQUIRE_ORACLES=1`, in which case it fails.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::process::{Command, Stdio};
 
 use rampart_wire::ip::{AddrPair, IpProtocol, IpVersion};
 use rampart_wire::natt::{Udp4500Kind, classify_udp4500};
 use rampart_wire::{ah, esp, ipv4, ipv6, udp};
 
 /// Runs `tests/oracle/<script>` with `input` on stdin; `None` when the oracle is unavailable
-/// and not required.
+/// and not required (the shared rule of `rampart_testkit`).
 fn run_oracle(script: &str, input: &str) -> Option<String> {
-    let path = format!("{}/tests/oracle/{script}", env!("CARGO_MANIFEST_DIR"));
-    let required = std::env::var("RAMPART_REQUIRE_ORACLES").as_deref() == Ok("1");
-    let skip = |why: String| {
-        assert!(
-            !required,
-            "RAMPART_REQUIRE_ORACLES=1 but the scapy oracle is unavailable: {why}"
-        );
-        eprintln!("warning: skipping scapy oracle test: {why}");
-        None
-    };
-    let mut child = match Command::new("python3")
-        .arg(&path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) => return skip(format!("cannot run python3: {e}")),
-    };
-    child
-        .stdin
-        .take()
-        .expect("stdin was piped")
-        .write_all(input.as_bytes())
-        .expect("write to the oracle's stdin");
-    let out = child.wait_with_output().expect("wait for the oracle");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    match out.status.code() {
-        Some(0) => Some(String::from_utf8(out.stdout).expect("oracle prints UTF-8")),
-        Some(3) => skip(stderr.into_owned()),
-        _ => panic!("oracle {script} failed: {stderr}"),
-    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/oracle")
+        .join(script);
+    rampart_testkit::python_file(&path, input)
 }
 
 fn v4_addrs() -> (Ipv4Addr, Ipv4Addr) {

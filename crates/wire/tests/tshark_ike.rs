@@ -13,21 +13,11 @@ use std::process::Command;
 use rampart_wire::ike::iana::*;
 use rampart_wire::ike::*;
 
-/// The shared oracle rule (HELPERS.md): `Some(path)` when tshark can run; `None` to skip (with
-/// a warning) when it cannot and oracles are optional; panics when RAMPART_REQUIRE_ORACLES=1.
+/// `Some("tshark")` when tshark can run; otherwise the shared rule of `rampart_testkit` (skip
+/// with a warning, or fail when oracles are required).
 fn tshark() -> Option<&'static str> {
-    let ok = Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some("tshark");
-    }
-    if std::env::var("RAMPART_REQUIRE_ORACLES").is_ok_and(|v| v == "1") {
-        panic!("tshark is required (RAMPART_REQUIRE_ORACLES=1) but could not be run");
-    }
-    eprintln!("WARNING: tshark not found; skipping the tshark IKEv2 oracle test");
-    None
+    rampart_testkit::run("tshark", Command::new("tshark").arg("--version"), b"")?;
+    Some("tshark")
 }
 
 /// A raw IPv4 + UDP datagram around `payload` (checksums zero: tshark does not verify them by

@@ -4,7 +4,6 @@
 //! Skips with a warning when python3 or scapy is missing, unless `RAMPART_REQUIRE_ORACLES=1`.
 
 use std::collections::HashMap;
-use std::process::Command;
 
 use super::known_keywords;
 
@@ -81,20 +80,7 @@ for ty, ids in t.items():\n    for i, n in ids.items():\n        print(ty, i, n)
 /// scapy's (transform type, ID) -> name table, or `None` (after the shared skip rule) if the
 /// oracle is unavailable.
 fn scapy_table() -> Option<HashMap<(u8, u16), String>> {
-    let required = std::env::var("RAMPART_REQUIRE_ORACLES").is_ok_and(|v| v == "1");
-    let output = Command::new("python3").args(["-c", DUMP]).output();
-    let output = match output {
-        Ok(out) if out.status.success() => out,
-        other => {
-            assert!(
-                !required,
-                "RAMPART_REQUIRE_ORACLES=1 but python3/scapy failed: {other:?}"
-            );
-            eprintln!("warning: skipping scapy oracle test (python3 with scapy unavailable)");
-            return None;
-        }
-    };
-    let text = String::from_utf8(output.stdout).expect("scapy prints ASCII names");
+    let text = rampart_testkit::python(DUMP, "")?;
     let mut table = HashMap::new();
     for line in text.lines() {
         let mut parts = line.splitn(3, ' ');

@@ -24,16 +24,10 @@ pub(crate) fn pki_bytes(name: &str) -> Vec<u8> {
     std::fs::read(pki_path(name)).expect("test PKI file exists (testdata/pki/gen.sh)")
 }
 
-/// Runs `openssl` (through `sh -c` so pipelines work) and returns stdout. When openssl is
-/// missing, skips with a warning, or fails if RAMPART_REQUIRE_ORACLES=1; a failing command
-/// panics either way.
+/// Runs `openssl` (through `sh -c` so pipelines work) and returns stdout, under the shared
+/// oracle rule of `rampart_testkit`; a failing command panics either way.
 pub(crate) fn openssl_sh(script: &str) -> Option<Vec<u8>> {
-    let required = std::env::var("RAMPART_REQUIRE_ORACLES").is_ok_and(|v| v == "1");
-    if Command::new("openssl").arg("version").output().is_err() {
-        assert!(!required, "openssl required (RAMPART_REQUIRE_ORACLES=1)");
-        eprintln!("warning: openssl not found, skipping oracle check");
-        return None;
-    }
+    rampart_testkit::run("openssl", Command::new("openssl").arg("version"), b"")?;
     let out = Command::new("sh")
         .arg("-c")
         .arg(script)
