@@ -100,10 +100,13 @@ impl core::fmt::Display for Failure {
                 what,
                 peer_offered,
                 we_accept,
-            } => write!(
-                f,
-                "no proposal chosen ({what}): peer offered {peer_offered}, we accept {we_accept}"
-            ),
+            } => {
+                let scope = if *what == "esp" { " for child SA" } else { "" };
+                write!(
+                    f,
+                    "no proposal chosen{scope}: peer offered {peer_offered}, we accept {we_accept}"
+                )
+            }
             Self::TsUnacceptable {
                 peer_asked,
                 policy_allows,

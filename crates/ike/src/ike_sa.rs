@@ -333,8 +333,10 @@ impl IkeSa {
         if msg.spi_i != self.spi_i || msg.flags.initiator() == self.initiator {
             return;
         }
-        let first_response = self.initiator && msg.exchange_type == ExchangeType::IKE_SA_INIT;
-        if !first_response && msg.spi_r != self.spi_r {
+        // IKE_SA_INIT requests carry SPIr 0; its response brings the responder's SPI.
+        let sa_init = msg.exchange_type == ExchangeType::IKE_SA_INIT;
+        let spi_r_ok = msg.spi_r == self.spi_r || (sa_init && (self.initiator || msg.spi_r == 0));
+        if !spi_r_ok {
             return;
         }
         let _ = local;
