@@ -1,0 +1,199 @@
+//! Configuration the engine negotiates from: immutable, shared as `Arc`, replaced whole on
+//! reload (STYLE.md guideline 14).
+//!
+//! A [`Connection`] says whom we talk IKE with and how (DESIGN.md §4's `[[connections]]`); its
+//! [`ChildConfig`]s say which traffic the child SAs protect. [`EndpointConfig`] holds the
+//! connections, the PAD and the engine-wide limits (half-open SAs, cookies, retransmission).
+
+use core::time::Duration;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rampart_crypto::SecretBytes;
+use rampart_crypto::proposal::ProposalSpec;
+use rampart_policy::TrafficSelector;
+use rampart_policy::pad::{Identity, Pad};
+
+use crate::auth::{SignatureVerifier, Signer};
+
+/// How we prove our identity (RFC 7296 §2.15).
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum LocalAuth {
+    /// Shared Key Message Integrity Code with this pre-shared key.
+    Psk(SecretBytes),
+    /// A digital signature made by `signer` (not implemented yet: initiating fails).
+    Signature(Arc<dyn Signer>),
+}
+
+impl core::fmt::Debug for LocalAuth {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Psk(k) => f.debug_tuple("Psk").field(k).finish(),
+            Self::Signature(_) => f.write_str("Signature(..)"),
+        }
+    }
+}
+
+/// How the peer must prove its identity.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum RemoteAuth {
+    /// The peer's AUTH must be the PSK integrity code under this key.
+    Psk(SecretBytes),
+    /// The peer signs; `verifier` checks the signature against its certificate (not implemented
+    /// yet: such peers fail authentication).
+    Signature(Arc<dyn SignatureVerifier>),
+}
+
+impl core::fmt::Debug for RemoteAuth {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Psk(k) => f.debug_tuple("Psk").field(k).finish(),
+            Self::Signature(_) => f.write_str("Signature(..)"),
+        }
+    }
+}
+
+/// Encapsulation mode of a child SA (RFC 4301 §4.1; RFC 7296 §1.3.1 USE_TRANSPORT_MODE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Tunnel mode: the whole inner packet is protected.
+    Tunnel,
+    /// Transport mode: only the payload of the IP packet is protected.
+    Transport,
+}
+
+/// Lifetimes of an SA. Rekeying is not implemented yet; the values travel in the events so the
+/// data plane can enforce the hard limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Start rekeying after this long.
+    pub rekey_after: Duration,
+    /// Delete the SA after this long.
+    pub hard: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            rekey_after: Duration::from_secs(3600),
+            hard: Duration::from_secs(3960),
+        }
+    }
+}
+
+/// One child SA's configuration (DESIGN.md §4's `[[connections.children]]`).
+#[derive(Debug, Clone)]
+pub struct ChildConfig {
+    /// Name for reports and commands.
+    pub name: String,
+    /// Our side's traffic selectors.
+    pub local_ts: Vec<TrafficSelector>,
+    /// The peer's side's traffic selectors.
+    pub remote_ts: Vec<TrafficSelector>,
+    /// ESP proposals in preference order.
+    pub esp_proposals: Vec<ProposalSpec>,
+    /// Tunnel or transport.
+    pub mode: Mode,
+    /// Lifetimes.
+    pub lifetimes: Lifetimes,
+}
+
+/// One connection (DESIGN.md §4's `[[connections]]`).
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// Name for reports and commands.
+    pub name: String,
+    /// Our addresses; the first is the source when we initiate. Empty: any.
+    pub local_addrs: Vec<IpAddr>,
+    /// The peer's addresses; the first is where we initiate to. Empty: any (responder only).
+    pub remote_addrs: Vec<IpAddr>,
+    /// UDP port both sides use for IKE (500; NAT-T floating to 4500 is not implemented yet).
+    pub port: u16,
+    /// IKE proposals in preference order.
+    pub ike_proposals: Vec<ProposalSpec>,
+    /// Our identity (IDi or IDr).
+    pub local_id: Identity,
+    /// How we authenticate.
+    pub local_auth: LocalAuth,
+    /// The identity the peer must assert.
+    pub remote_id: Identity,
+    /// How the peer must authenticate.
+    pub remote_auth: RemoteAuth,
+    /// Send a liveness check after this long without hearing from the peer (RFC 7296 §2.4).
+    pub dpd_delay: Option<Duration>,
+    /// Child SAs.
+    pub children: Vec<ChildConfig>,
+}
+
+impl Connection {
+    /// The child configuration named `name`.
+    pub fn child(&self, name: &str) -> Option<&ChildConfig> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// Whether this connection may be used with a peer at `addr`.
+    pub fn accepts_remote(&self, addr: IpAddr) -> bool {
+        self.remote_addrs.is_empty() || self.remote_addrs.contains(&addr)
+    }
+}
+
+/// Request retransmission (RFC 7296 §2.1): the first retransmission after `initial`, each later
+/// one after twice the previous wait, and give up after `tries` transmissions in all (waiting
+/// once more for the last one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retransmission {
+    /// Wait before the first retransmission.
+    pub initial: Duration,
+    /// Transmissions of one request in all, the first included.
+    pub tries: u32,
+}
+
+impl Retransmission {
+    /// The wait after transmission number `sent` (1-based): `initial · 2^(sent-1)`.
+    pub fn wait_after(&self, sent: u32) -> Duration {
+        let shift = sent.saturating_sub(1).min(16);
+        self.initial.saturating_mul(1u32 << shift)
+    }
+}
+
+impl Default for Retransmission {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_secs(1),
+            tries: 5,
+        }
+    }
+}
+
+/// Engine-wide settings and the connections.
+#[derive(Debug, Clone)]
+pub struct EndpointConfig {
+    /// Connections, searched in order when a peer initiates.
+    pub connections: Vec<Arc<Connection>>,
+    /// The peer authorization database (RFC 4301 §4.4.3): consulted for every peer identity.
+    pub pad: Pad,
+    /// Half-open responder SAs above which IKE_SA_INIT requests must carry a cookie (§2.6).
+    pub cookie_threshold: usize,
+    /// Half-open responder SAs at which further IKE_SA_INIT requests are dropped.
+    pub half_open_limit: usize,
+    /// How long an SA may take from its first message to IKE_AUTH completion.
+    pub half_open_timeout: Duration,
+    /// Retransmission of our requests.
+    pub retransmission: Retransmission,
+}
+
+impl EndpointConfig {
+    /// Settings with the usual limits for `connections` and `pad`.
+    pub fn new(connections: Vec<Arc<Connection>>, pad: Pad) -> Self {
+        Self {
+            connections,
+            pad,
+            cookie_threshold: 10,
+            half_open_limit: 1000,
+            half_open_timeout: Duration::from_secs(30),
+            retransmission: Retransmission::default(),
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The endpoint: where IKE datagrams arrive (DESIGN.md §1). It routes each datagram by SPI to
+//! its [`IkeSa`], creates responder IKE SAs for new IKE_SA_INIT requests, counts half-open SAs,
+//! and answers with stateless cookies (RFC 7296 §2.6) once they pass a threshold. It owns no
+//! IKE SA: the caller holds them (on any thread) and tells the endpoint what they report through
+//! [`Endpoint::handle_sa_event`].
+//!
+//! # Call order
+//!
+//! [`Endpoint::handle_datagram`] for each datagram, then deliver it to the SA it names (or keep
+//! the new SA it returns); [`Endpoint::poll_transmit`] for stateless answers; commands
+//! ([`Endpoint::initiate`]) return a new SA.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rampart_crypto::{SecretBytes, SecureRandom};
+use rampart_wire::ike::iana::{ExchangeType, NotifyType};
+use rampart_wire::ike::{IkeHeader, Message, Payload};
+
+use crate::config::{Connection, EndpointConfig};
+use crate::event::{EndpointEvent, Transmit};
+use crate::failure::Failure;
+use crate::ike_sa::{IkeSa, Shared};
+use crate::nat::cookie;
+use crate::sa_init::{Path, error_response};
+use crate::spi::SpiAllocator;
+use crate::time::Instant;
+
+/// Names an IKE SA at its endpoint: our SPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IkeSaHandle(pub u64);
+
+/// Where a datagram goes.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DatagramEvent {
+    /// Deliver the datagram to this existing IKE SA with [`IkeSa::handle_datagram`].
+    ForSa(IkeSaHandle),
+    /// A new responder IKE SA, which has already handled the datagram: keep it.
+    NewSa(IkeSaHandle, Box<IkeSa>),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    half_open: bool,
+    /// For responder SAs: the initiator's address and SPI, to route retransmitted IKE_SA_INIT.
+    initiator: Option<(SocketAddr, u64)>,
+}
+
+/// The endpoint. See the [module docs](self).
+pub struct Endpoint {
+    shared: Shared,
+    cookie_secret: SecretBytes,
+    sas: HashMap<u64, Entry>,
+    by_initiator: HashMap<(SocketAddr, u64), u64>,
+    half_open: usize,
+    transmits: VecDeque<Transmit>,
+}
+
+impl core::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("sas", &self.sas.len())
+            .field("half_open", &self.half_open)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// An endpoint with `config`, drawing randomness (nonces, keys, the cookie secret) from
+    /// `rng` and SPIs from `spis`.
+    pub fn new(
+        config: Arc<EndpointConfig>,
+        rng: Arc<dyn SecureRandom>,
+        spis: Arc<dyn SpiAllocator>,
+    ) -> Result<Self, rampart_crypto::CryptoError> {
+        let mut secret = SecretBytes::zeroed(32);
+        rng.fill(secret.expose_mut())?;
+        Ok(Self {
+            shared: Shared { config, rng, spis },
+            cookie_secret: secret,
+            sas: HashMap::new(),
+            by_initiator: HashMap::new(),
+            half_open: 0,
+            transmits: VecDeque::new(),
+        })
+    }
+
+    /// Responder SAs that have not finished IKE_AUTH.
+    pub fn half_open_count(&self) -> usize {
+        self.half_open
+    }
+
+    /// IKE SAs the endpoint routes to.
+    pub fn sa_count(&self) -> usize {
+        self.sas.len()
+    }
+
+    /// The next stateless answer (a COOKIE request) to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// Starts an IKE SA for `connection` (from its first local and remote address), creating
+    /// `child` (a child configuration's name) in IKE_AUTH.
+    pub fn initiate(
+        &mut self,
+        now: Instant,
+        connection: Arc<Connection>,
+        child: Option<&str>,
+    ) -> Result<(IkeSaHandle, IkeSa), Failure> {
+        let (Some(&l), Some(&r)) = (
+            connection.local_addrs.first(),
+            connection.remote_addrs.first(),
+        ) else {
+            return Err(Failure::Config {
+                what: format!(
+                    "connection {} needs a local and a remote address to initiate",
+                    connection.name
+                ),
+            });
+        };
+        let path = Path {
+            local: SocketAddr::new(l, connection.port),
+            remote: SocketAddr::new(r, connection.port),
+        };
+        let spi = self.fresh_spi().ok_or_else(|| Failure::Config {
+            what: "no IKE SPI available".into(),
+        })?;
+        let sa = IkeSa::initiate(self.shared.clone(), now, connection, child, spi, path)?;
+        self.sas.insert(
+            spi,
+            Entry {
+                half_open: false,
+                initiator: None,
+            },
+        );
+        Ok((IkeSaHandle(spi), sa))
+    }
+
+    fn fresh_spi(&self) -> Option<u64> {
+        (0..8).find_map(|_| {
+            self.shared
+                .spis
+                .ike_spi()
+                .ok()
+                .filter(|s| !self.sas.contains_key(s))
+        })
+    }
+
+    /// Routes a datagram (RFC 7296 §2.1: by our SPI; new IKE_SA_INIT requests by the
+    /// initiator's address and SPI). Returns `None` when it is dropped or answered statelessly.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+    ) -> Option<DatagramEvent> {
+        let h = IkeHeader::new_checked(bytes).ok()?;
+        let flags = h.flags();
+        let initial = h.exchange_type() == ExchangeType::IKE_SA_INIT
+            && !flags.response()
+            && flags.initiator()
+            && h.spi_r() == 0;
+        if initial {
+            if let Some(&spi) = self.by_initiator.get(&(remote, h.spi_i())) {
+                return Some(DatagramEvent::ForSa(IkeSaHandle(spi)));
+            }
+            return self.new_responder(now, local, remote, bytes);
+        }
+        // The Initiator flag names the sender's role, hence which SPI is ours (§3.1).
+        let ours = if flags.initiator() {
+            h.spi_r()
+        } else {
+            h.spi_i()
+        };
+        self.sas
+            .contains_key(&ours)
+            .then_some(DatagramEvent::ForSa(IkeSaHandle(ours)))
+    }
+
+    fn new_responder(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+    ) -> Option<DatagramEvent> {
+        let config = &self.shared.config;
+        if self.half_open >= config.half_open_limit {
+            return None;
+        }
+        let msg = Message::parse(bytes).ok()?;
+        if self.half_open >= config.cookie_threshold
+            && !self.cookie_ok(&msg, Path { local, remote })?
+        {
+            return None;
+        }
+        let spi = self.fresh_spi()?;
+        let mut sa = IkeSa::respond(
+            self.shared.clone(),
+            now,
+            msg.spi_i,
+            spi,
+            Path { local, remote },
+        );
+        sa.handle_datagram(now, local, remote, bytes);
+        self.sas.insert(
+            spi,
+            Entry {
+                half_open: true,
+                initiator: Some((remote, msg.spi_i)),
+            },
+        );
+        self.by_initiator.insert((remote, msg.spi_i), spi);
+        self.half_open += 1;
+        Some(DatagramEvent::NewSa(IkeSaHandle(spi), Box::new(sa)))
+    }
+
+    /// §2.6: under load, an IKE_SA_INIT must start with the cookie we would compute for it;
+    /// otherwise answer statelessly with that cookie. `None`: no nonce, drop.
+    fn cookie_ok(&mut self, msg: &Message, path: Path) -> Option<bool> {
+        let ni = msg.payloads.iter().find_map(|p| match p {
+            Payload::Nonce(n) => Some(n.data.as_slice()),
+            _ => None,
+        })?;
+        let expected = cookie(&self.cookie_secret, ni, path.remote, msg.spi_i);
+        let presented = match msg.payloads.first() {
+            Some(Payload::Notify(n)) if n.notify_type == NotifyType::COOKIE => Some(&n.data),
+            _ => None,
+        };
+        if presented == Some(&expected) {
+            return Some(true);
+        }
+        self.transmits.push_back(Transmit {
+            local: path.local,
+            remote: path.remote,
+            payload: error_response(msg, NotifyType::COOKIE, expected),
+        });
+        Some(false)
+    }
+
+    /// Takes what an IKE SA reported for the endpoint ([`IkeSa::poll_endpoint_event`]).
+    pub fn handle_sa_event(&mut self, handle: IkeSaHandle, event: EndpointEvent) {
+        match event {
+            EndpointEvent::Established => {
+                if let Some(e) = self.sas.get_mut(&handle.0).filter(|e| e.half_open) {
+                    e.half_open = false;
+                    self.half_open -= 1;
+                }
+            }
+            EndpointEvent::Closed => {
+                if let Some(e) = self.sas.remove(&handle.0) {
+                    if e.half_open {
+                        self.half_open -= 1;
+                    }
+                    if let Some(key) = e.initiator {
+                        self.by_initiator.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! The deterministic simulator: IKE endpoints over a simulated network with a virtual clock,
+//! loss, duplication, reordering and delay, all driven by one seed.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rampart_crypto::{DeterministicRandom, SecureRandom};
+use rampart_ike::{
+    ChildSa, DatagramEvent, Endpoint, EndpointConfig, Event, IkeSa, IkeSaHandle, Instant,
+    RandomSpis, Transmit,
+};
+
+/// splitmix64: the network's decisions (not cryptographic; the engines get HMAC-DRBG).
+#[derive(Debug, Clone)]
+pub(crate) struct NetRng(u64);
+
+impl NetRng {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// True with probability `p`.
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p && p > 0.0
+    }
+
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+}
+
+/// Network faults, in force until `until`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Faults {
+    pub(crate) loss: f64,
+    pub(crate) duplicate: f64,
+    /// Extra delay drawn uniformly up to this (reorders datagrams).
+    pub(crate) jitter: Duration,
+    pub(crate) until: Instant,
+}
+
+impl Faults {
+    pub(crate) const NONE: Self = Self {
+        loss: 0.0,
+        duplicate: 0.0,
+        jitter: Duration::ZERO,
+        until: Instant::ZERO,
+    };
+}
+
+pub(crate) struct Node {
+    pub(crate) addr: IpAddr,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) sas: BTreeMap<IkeSaHandle, IkeSa>,
+    pub(crate) events: Vec<(IkeSaHandle, Event)>,
+    /// Live child SAs by inbound SPI, from the events.
+    pub(crate) children: BTreeMap<u32, ChildSa>,
+    pub(crate) sent: Vec<Vec<u8>>,
+    /// Never receives anything (an attacker spoofing this address).
+    pub(crate) blackhole: bool,
+}
+
+pub(crate) struct Sim {
+    pub(crate) seed: u64,
+    pub(crate) now: Instant,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) faults: Faults,
+    rng: NetRng,
+    queue: BinaryHeap<Reverse<InFlight>>,
+    seq: u64,
+    pub(crate) delivered: u64,
+}
+
+/// A datagram on the wire: arrival time, sequence (FIFO among equal times), destination node,
+/// source and destination addresses, bytes.
+type InFlight = (Instant, u64, usize, SocketAddr, SocketAddr, Vec<u8>);
+
+const BASE_DELAY: Duration = Duration::from_millis(5);
+
+pub(crate) fn secs(s: u64) -> Instant {
+    Instant::from_nanos(s * 1_000_000_000)
+}
+
+impl Sim {
+    pub(crate) fn new(seed: u64, faults: Faults) -> Self {
+        Self {
+            seed,
+            now: Instant::ZERO,
+            nodes: Vec::new(),
+            faults,
+            rng: NetRng(seed ^ 0x5eed),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            delivered: 0,
+        }
+    }
+
+    /// Adds an endpoint at `addr`; its randomness is derived from the seed and its index.
+    pub(crate) fn add_node(&mut self, addr: &str, config: EndpointConfig) -> usize {
+        let index = self.nodes.len();
+        let rng: Arc<dyn SecureRandom> = Arc::new(DeterministicRandom::from_u64(
+            self.seed.wrapping_mul(1000) + index as u64,
+        ));
+        let spis = Arc::new(RandomSpis::new(rng.clone()));
+        let endpoint =
+            Endpoint::new(Arc::new(config), rng, spis).expect("deterministic RNG never fails");
+        self.nodes.push(Node {
+            addr: addr.parse().expect("test address"),
+            endpoint,
+            sas: BTreeMap::new(),
+            events: Vec::new(),
+            children: BTreeMap::new(),
+            sent: Vec::new(),
+            blackhole: false,
+        });
+        index
+    }
+
+    /// Starts an IKE SA from node `n` for its connection `conn` (index into the config).
+    pub(crate) fn initiate(
+        &mut self,
+        n: usize,
+        connection: Arc<rampart_ike::Connection>,
+        child: Option<&str>,
+    ) -> IkeSaHandle {
+        let now = self.now;
+        let (h, sa) = self.nodes[n]
+            .endpoint
+            .initiate(now, connection, child)
+            .expect("initiate");
+        self.nodes[n].sas.insert(h, sa);
+        self.drain(n);
+        h
+    }
+
+    fn send(&mut self, from: usize, t: Transmit) {
+        self.nodes[from].sent.push(t.payload.clone());
+        let Some(to) = self.nodes.iter().position(|n| n.addr == t.remote.ip()) else {
+            return;
+        };
+        if self.nodes[to].blackhole {
+            return;
+        }
+        let faulty = self.now < self.faults.until;
+        let copies = if faulty && self.rng.chance(self.faults.duplicate) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            if faulty && self.rng.chance(self.faults.loss) {
+                continue;
+            }
+            let jitter = if faulty {
+                self.rng.below(self.faults.jitter.as_nanos() as u64)
+            } else {
+                0
+            };
+            let at = self.now + BASE_DELAY + Duration::from_nanos(jitter);
+            self.seq += 1;
+            self.queue.push(Reverse((
+                at,
+                self.seq,
+                to,
+                t.local,
+                t.remote,
+                t.payload.clone(),
+            )));
+        }
+    }
+
+    /// Collects everything node `n` and its SAs want to send or report.
+    pub(crate) fn drain(&mut self, n: usize) {
+        while let Some(t) = self.nodes[n].endpoint.poll_transmit() {
+            self.send(n, t);
+        }
+        let handles: Vec<IkeSaHandle> = self.nodes[n].sas.keys().copied().collect();
+        for h in handles {
+            loop {
+                let node = &mut self.nodes[n];
+                let sa = node.sas.get_mut(&h).expect("handle listed above");
+                let mut progress = false;
+                if let Some(t) = sa.poll_transmit() {
+                    self.send(n, t);
+                    continue;
+                }
+                if let Some(e) = sa.poll_event() {
+                    progress = true;
+                    match &e {
+                        Event::ChildSaEstablished(c) => {
+                            node.children.insert(c.inbound.spi, c.clone());
+                        }
+                        Event::ChildSaDeleted { inbound_spi, .. } => {
+                            node.children.remove(inbound_spi);
+                        }
+                        _ => {}
+                    }
+                    node.events.push((h, e));
+                }
+                if let Some(e) = sa.poll_endpoint_event() {
+                    progress = true;
+                    node.endpoint.handle_sa_event(h, e);
+                }
+                if !progress {
+                    if sa.is_closed() {
+                        node.sas.remove(&h);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let timers = self
+            .nodes
+            .iter()
+            .flat_map(|n| n.sas.values().filter_map(IkeSa::poll_timeout))
+            .min();
+        let packets = self.queue.peek().map(|Reverse(p)| p.0);
+        [timers, packets].into_iter().flatten().min()
+    }
+
+    /// Runs until nothing is scheduled or `end`.
+    pub(crate) fn run_until(&mut self, end: Instant) {
+        for _ in 0..1_000_000 {
+            let Some(at) = self.next_deadline().filter(|&t| t <= end) else {
+                self.now = self.now.max(end);
+                return;
+            };
+            self.now = self.now.max(at);
+            self.step();
+        }
+        panic!("seed {}: simulation did not settle (livelock?)", self.seed);
+    }
+
+    fn step(&mut self) {
+        let now = self.now;
+        while self.queue.peek().is_some_and(|Reverse(p)| p.0 <= now) {
+            let Reverse((_, _, to, from_addr, to_addr, bytes)) = self.queue.pop().expect("peeked");
+            self.delivered += 1;
+            // The datagram arrives at `to_addr` from `from_addr`.
+            let node = &mut self.nodes[to];
+            match node
+                .endpoint
+                .handle_datagram(now, to_addr, from_addr, &bytes)
+            {
+                Some(DatagramEvent::ForSa(h)) => {
+                    if let Some(sa) = node.sas.get_mut(&h) {
+                        sa.handle_datagram(now, to_addr, from_addr, &bytes);
+                    }
+                }
+                Some(DatagramEvent::NewSa(h, sa)) => {
+                    node.sas.insert(h, *sa);
+                }
+                Some(_) | None => {}
+            }
+            self.drain(to);
+        }
+        for n in 0..self.nodes.len() {
+            let due: Vec<IkeSaHandle> = self.nodes[n]
+                .sas
+                .iter()
+                .filter(|(_, sa)| sa.poll_timeout().is_some_and(|t| t <= now))
+                .map(|(h, _)| *h)
+                .collect();
+            for h in &due {
+                if let Some(sa) = self.nodes[n].sas.get_mut(h) {
+                    sa.handle_timeout(now);
+                }
+            }
+            if !due.is_empty() {
+                self.drain(n);
+            }
+        }
+    }
+
+    /// The established IKE SAs of node `n` by (SPIi, SPIr).
+    pub(crate) fn established(&self, n: usize) -> Vec<(u64, u64)> {
+        let mut v: Vec<_> = self.nodes[n]
+            .sas
+            .values()
+            .filter(|s| s.is_established())
+            .map(|s| (s.spi_i(), s.spi_r()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The invariants every run must keep, between nodes `a` and `b`.
+    pub(crate) fn check_agreement(&self, a: usize, b: usize) {
+        let seed = self.seed;
+        assert_eq!(
+            self.established(a),
+            self.established(b),
+            "seed {seed}: IKE SAs differ"
+        );
+        for (x, y) in [(a, b), (b, a)] {
+            let (nx, ny) = (&self.nodes[x], &self.nodes[y]);
+            assert_eq!(
+                nx.children.len(),
+                ny.children.len(),
+                "seed {seed}: child SA counts differ"
+            );
+            for c in nx.children.values() {
+                let peer = ny.children.get(&c.outbound.spi).unwrap_or_else(|| {
+                    panic!("seed {seed}: child {:08x} has no peer", c.outbound.spi)
+                });
+                assert_eq!(peer.outbound.spi, c.inbound.spi, "seed {seed}: SPIs cross");
+                assert_eq!(
+                    peer.inbound.encr_key, c.outbound.encr_key,
+                    "seed {seed}: encryption keys"
+                );
+                assert_eq!(
+                    peer.inbound.integ_key, c.outbound.integ_key,
+                    "seed {seed}: integrity keys"
+                );
+                assert_eq!(
+                    (peer.encr, peer.integ, peer.esn, peer.mode),
+                    (c.encr, c.integ, c.esn, c.mode),
+                    "seed {seed}"
+                );
+                assert_eq!(
+                    (&peer.local_ts, &peer.remote_ts),
+                    (&c.remote_ts, &c.local_ts),
+                    "seed {seed}: selectors"
+                );
+            }
+            // Bounded state: the endpoint routes exactly the SAs that exist.
+            assert_eq!(
+                nx.endpoint.sa_count(),
+                nx.sas.len(),
+                "seed {seed}: endpoint table leaks"
+            );
+        }
+    }
+
+    pub(crate) fn events(&self, n: usize) -> impl Iterator<Item = &Event> {
+        self.nodes[n].events.iter().map(|(_, e)| e)
+    }
+}
+
+/// Seeds to run: `RAMPART_SIM_SEED=n` runs that one only.
+pub(crate) fn seeds(count: u64) -> Vec<u64> {
+    match std::env::var("RAMPART_SIM_SEED") {
+        Ok(s) => vec![s.parse().expect("RAMPART_SIM_SEED must be a number")],
+        Err(_) => (0..count).collect(),
+    }
+}
+
+/// Runs `f` for each seed; a failure (assertion or engine panic) names its seed.
+// Wall-clock time of the test run itself, for the report line; the engines see only virtual time.
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn for_seeds(count: u64, f: impl Fn(u64) + std::panic::RefUnwindSafe) {
+    let start = std::time::Instant::now();
+    let list = seeds(count);
+    for &seed in &list {
+        if let Err(e) = std::panic::catch_unwind(|| f(seed)) {
+            eprintln!("simulation failed for seed {seed}; reproduce with RAMPART_SIM_SEED={seed}");
+            std::panic::resume_unwind(e);
+        }
+    }
+    eprintln!("{} seeds in {:?}", list.len(), start.elapsed());
+}
