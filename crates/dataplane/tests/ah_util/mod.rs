@@ -146,7 +146,7 @@ pub(crate) const V4_RA_VALUE: core::ops::Range<usize> = 23..25;
 /// A UDP datagram (checksum left 0, fine over IPv4 and irrelevant to AH).
 pub(crate) fn udp(payload: &[u8]) -> Vec<u8> {
     let len = 8 + payload.len();
-    let mut u = vec![0x11, 0x94, 0x11, 0x95, (len >> 8) as u8, len as u8, 0, 0];
+    let mut u = vec![0x13, 0x88, 0x13, 0x89, (len >> 8) as u8, len as u8, 0, 0];
     u.extend_from_slice(payload);
     u
 }

@@ -49,12 +49,13 @@ def tunnel_header(kind):
 def plain_packets():
     """The plain packets, by name: IPv4 with an immutable (Router Alert) and a mutable (Record
     Route) option, IPv6 with a Hop-by-Hop header holding Router Alert (immutable data) and an
-    option with the "may change en route" bit (type 0x3e)."""
+    option with the "may change en route" bit (type 0x3e). No UDP port 4500: scapy would
+    dissect the payload as NAT-T ESP and then sign the packet as ESP."""
     return {
         "v4_opts_udp": IP(tos=0xB9, id=0x4242, flags="DF", ttl=33, **V4,
                           options=[IPOption_NOP(), IPOption_Router_Alert(),
                                    IPOption_RR(routers=["10.0.0.1"])])
-        / UDP(sport=4500, dport=4501) / Raw(b"hello oracle"),
+        / UDP(sport=5000, dport=5001) / Raw(b"hello oracle"),
         "v4_tcp": IP(ttl=64, **V4) / TCP(sport=1234, dport=80, flags="S") / Raw(b"GET /"),
         "v4_icmp": IP(**V4) / ICMP(id=7, seq=9) / Raw(b"ping" * 9),
         "v6_hbh_udp": IPv6(tc=0x2C, fl=0x12345, hlim=7, **V6)
