@@ -7,9 +7,10 @@
 //!
 //! AH authenticates but does not encrypt. Its ICV covers the IP header with the fields that
 //! change in transit counted as zero, the AH header with the ICV zeroed (its padding included
-//! as sent), and everything after AH (the private `icv` module has the exact rules, RFC 4302 §3.3.3). The ICV field is padded so that AH
-//! is a multiple of 4 bytes over IPv4 and 8 bytes over IPv6 (§3.3.3.2.1): e.g.
-//! HMAC-SHA2-256-128's 16-byte ICV gives a 28-byte AH over IPv4 and 32 bytes over IPv6.
+//! as sent), and everything after AH (the private `icv` module has the exact rules, RFC 4302
+//! §3.3.3). The ICV field is padded so that AH is a multiple of 4 bytes over IPv4 and 8 bytes
+//! over IPv6 (§3.3.3.2.1): e.g. HMAC-SHA2-256-128's 16-byte ICV gives a 28-byte AH over IPv4
+//! and 32 bytes over IPv6; we send zero padding.
 //!
 //! # Outbound
 //!
