@@ -11,9 +11,11 @@
 //! - [`seq`]: the outbound sequence counter, shared lock-free between workers;
 //! - [`lifetime`]: soft/hard lifetimes in bytes, packets and time, and the events they raise;
 //! - [`drop`](mod@drop): why packets are dropped, counted per reason;
-//! - [`sa`]: the SA configuration and the shared per-SA state objects that compose the above.
+//! - [`sa`]: the SA configuration and the shared per-SA state objects that compose the above;
+//! - [`ah`]: the AH transform (RFC 4302), outbound and inbound.
 #![forbid(unsafe_code)]
 
+pub mod ah;
 pub mod drop;
 pub mod lifetime;
 pub mod packet;
@@ -24,6 +26,7 @@ pub mod time;
 pub mod transform;
 pub mod verdict;
 
+pub use ah::{InboundAhSa, OutboundAhSa};
 pub use packet::PacketBuf;
 pub use time::Timestamp;
 pub use transform::{InboundTransform, OutboundTransform};

@@ -317,6 +317,19 @@ impl OutboundSaState {
         })
     }
 
+    /// State for an outbound SA whose last sent sequence number is `last_sent` (the next packet
+    /// gets `last_sent + 1`): for moving an SA between data planes, and for tests near the end
+    /// of the sequence space (see [`OutboundSeq::after`]).
+    pub fn with_last_sent(
+        config: SaConfig,
+        installed_at: Timestamp,
+        last_sent: u64,
+    ) -> Result<Self, SaConfigError> {
+        let mut state = Self::new(config, installed_at)?;
+        state.seq = CachePadded(OutboundSeq::after(last_sent, state.config.esn));
+        Ok(state)
+    }
+
     /// The SA's configuration.
     pub fn config(&self) -> &SaConfig {
         &self.config
