@@ -15,8 +15,7 @@
 mod ah_util;
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use ah_util::*;
 use rampart_crypto::IntegAlg;
@@ -26,42 +25,14 @@ use rampart_dataplane::sa::{Mode, SaConfig};
 use rampart_dataplane::verdict::InboundVerdict;
 
 /// Runs `tests/oracle/ah_oracle.py <mode>` with `input` on stdin; `None` when the oracle is
-/// unavailable and not required.
+/// unavailable and not required (the shared rule of `rampart_testkit`).
 fn run_oracle(mode: &str, input: &str) -> Option<String> {
     let path = format!("{}/tests/oracle/ah_oracle.py", env!("CARGO_MANIFEST_DIR"));
-    let required = std::env::var("RAMPART_REQUIRE_ORACLES").as_deref() == Ok("1");
-    let skip = |why: String| {
-        assert!(
-            !required,
-            "RAMPART_REQUIRE_ORACLES=1 but the scapy oracle is unavailable: {why}"
-        );
-        eprintln!("warning: skipping scapy AH oracle test: {why}");
-        None
-    };
-    let mut child = match Command::new("python3")
-        .arg(&path)
-        .arg(mode)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) => return skip(format!("cannot run python3: {e}")),
-    };
-    child
-        .stdin
-        .take()
-        .expect("stdin was piped")
-        .write_all(input.as_bytes())
-        .expect("write to the oracle's stdin");
-    let out = child.wait_with_output().expect("wait for the oracle");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    match out.status.code() {
-        Some(0) => Some(String::from_utf8(out.stdout).expect("oracle prints UTF-8")),
-        Some(3) => skip(stderr.into_owned()),
-        _ => panic!("oracle ah_oracle.py {mode} failed: {stderr}"),
-    }
+    rampart_testkit::run(
+        "scapy",
+        Command::new("python3").arg(&path).arg(mode),
+        input.as_bytes(),
+    )
 }
 
 fn scapy_name(alg: IntegAlg) -> &'static str {
