@@ -11,10 +11,14 @@
 //! - [`seq`]: the outbound sequence counter, shared lock-free between workers;
 //! - [`lifetime`]: soft/hard lifetimes in bytes, packets and time, and the events they raise;
 //! - [`drop`](mod@drop): why packets are dropped, counted per reason;
-//! - [`sa`]: the SA configuration and the shared per-SA state objects that compose the above.
+//! - [`sa`]: the SA configuration and the shared per-SA state objects that compose the above;
+//! - [`esp`]: the ESP transform (RFC 4303) on top of that state, over `rampart-crypto`;
+//! - [`batch`]: the per-batch entry points the workers call.
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod drop;
+pub mod esp;
 pub mod lifetime;
 pub mod packet;
 pub mod replay;
