@@ -191,7 +191,32 @@ fn interleaved(size: usize, plain: &[u8]) -> (f64, f64) {
     (best_e, best_r)
 }
 
+/// `ESP_BENCH_PROFILE=engine:64` (or `raw:1400`, ...): run only that loop, for a profiler.
+fn profile_only() -> bool {
+    let Ok(spec) = std::env::var("ESP_BENCH_PROFILE") else {
+        return false;
+    };
+    let (what, size) = spec
+        .split_once(':')
+        .expect("ESP_BENCH_PROFILE=engine|raw:<size>");
+    let size: usize = size.parse().expect("size in bytes");
+    let plain = plain_packet(size);
+    let iters = 2_000_000;
+    let ns = if what == "engine" {
+        let mut e = Engine::new(&plain);
+        time(iters, || e.round_trip())
+    } else {
+        let mut r = Raw::new(size);
+        time(iters, || r.round_trip())
+    };
+    println!("{what} size={size} ns_per_round_trip={ns:.1}");
+    true
+}
+
 fn main() {
+    if profile_only() {
+        return;
+    }
     let mut c = Criterion::default()
         .configure_from_args()
         .warm_up_time(Duration::from_millis(300))

@@ -31,6 +31,7 @@ use rampart_wire::ip::IpProtocol;
 use super::headers::{self, Located};
 use super::suite::{EspConfigError, EspTransform};
 use crate::drop::DropReason;
+use crate::lifetime::LifetimeVerdict;
 use crate::packet::PacketBuf;
 use crate::sa::{InboundSaState, Mode};
 use crate::time::Timestamp;
@@ -151,6 +152,9 @@ impl InboundEspSa {
             }
         }
         let verdict = self.state.account(pkt.len() as u64, now);
+        if verdict == LifetimeVerdict::Ok {
+            return Ok(());
+        }
         events.extend(verdict.events(cfg.spi));
         if verdict.passes() {
             Ok(())

@@ -21,15 +21,16 @@
 //! UDP encapsulation: ports from [`SaConfig::encap`](crate::sa::SaConfig::encap); checksum 0
 //! over IPv4 (RFC 3948 §2.1), computed over IPv6 (RFC 8200 §8.1 forbids a zero one).
 
-use rampart_wire::esp::{HEADER_LEN, Trailer};
+use rampart_wire::esp::{HEADER_LEN, TRAILER_LEN, Trailer};
 use rampart_wire::ip::{AddrPair, IpProtocol};
 use rampart_wire::{ipv6, udp};
 
-use super::headers::{self, Family, OuterFields};
+use super::headers::{self, Family, OuterFields, OuterTemplate};
 use super::suite::{EspConfigError, EspTransform};
 use crate::drop::DropReason;
+use crate::lifetime::LifetimeVerdict;
 use crate::packet::PacketBuf;
-use crate::sa::{Mode, OutboundSaState};
+use crate::sa::{Mode, OutboundSaState, SaConfigError};
 use crate::time::Timestamp;
 use crate::transform::OutboundTransform;
 use crate::verdict::{OutboundVerdict, SaEvent};
@@ -42,15 +43,34 @@ use rampart_wire::ike::iana::ProtocolId;
 pub struct OutboundEspSa {
     state: OutboundSaState,
     transform: EspTransform,
+    /// Tunnel mode: the prepared outer header.
+    outer: Option<OuterTemplate>,
 }
 
 impl OutboundEspSa {
     /// Composes an outbound ESP SA. Fails if the state is not for ESP.
     pub fn new(state: OutboundSaState, transform: EspTransform) -> Result<Self, EspConfigError> {
-        if state.config().protocol != ProtocolId::ESP {
+        let cfg = state.config();
+        if cfg.protocol != ProtocolId::ESP {
             return Err(EspConfigError::NotEsp);
         }
-        Ok(Self { state, transform })
+        let proto = if cfg.encap.is_some() {
+            IpProtocol::UDP
+        } else {
+            IpProtocol::ESP
+        };
+        let outer = match cfg.mode {
+            Mode::Tunnel => Some(
+                OuterTemplate::new(cfg.src, cfg.dst, proto)
+                    .map_err(|_| EspConfigError::Sa(SaConfigError::AddressFamilyMismatch))?,
+            ),
+            _ => None,
+        };
+        Ok(Self {
+            state,
+            transform,
+            outer,
+        })
     }
 
     /// The SA's shared state.
@@ -66,10 +86,7 @@ impl OutboundEspSa {
     /// Bytes of headroom [`protect`](OutboundTransform::protect) needs in front of the packet.
     pub fn headroom_needed(&self) -> usize {
         let cfg = self.state.config();
-        let outer = match cfg.mode {
-            Mode::Tunnel => headers::outer_len(cfg.dst),
-            _ => 0,
-        };
+        let outer = self.outer.as_ref().map_or(0, OuterTemplate::len);
         let udp = if cfg.encap.is_some() {
             udp::HEADER_LEN
         } else {
@@ -86,18 +103,19 @@ impl OutboundEspSa {
     ) -> Result<(), DropReason> {
         let cfg = self.state.config();
         let plain = headers::parse_plain(pkt.data())?;
-        let tunnel = match cfg.mode {
-            Mode::Tunnel => true,
-            Mode::Transport if plain.is_fragment => return Err(DropReason::Malformed),
-            _ => false,
-        };
+        let tunnel = self.outer.is_some();
+        if !tunnel && plain.is_fragment {
+            return Err(DropReason::Malformed);
+        }
         pkt.trim_back(pkt.len() - plain.len)?;
 
         // Lifetime first, then the sequence number (sa.rs call order).
         let verdict = self.state.account(plain.len as u64, now);
-        events.extend(verdict.events(cfg.spi));
-        if !verdict.passes() {
-            return Err(DropReason::SaExpired);
+        if verdict != LifetimeVerdict::Ok {
+            events.extend(verdict.events(cfg.spi));
+            if !verdict.passes() {
+                return Err(DropReason::SaExpired);
+            }
         }
         let seq = self.state.next_seq().map_err(|(reason, event)| {
             events.extend(event);
@@ -114,20 +132,14 @@ impl OutboundEspSa {
         } else {
             (plain.split, plain.protocol)
         };
-        let trailer =
-            Trailer::for_payload(plain.len - split, self.transform.block_size(), next_header)
-                .map_err(headers::wire_drop)?;
+        let trailer = trailer_for(plain.len - split, self.transform.block_size(), next_header);
         let data = pkt.push_back(trailer.buffer_len() + self.transform.icv_len())?;
         trailer
             .emit(&mut data[split..])
             .map_err(|_| DropReason::BufferTooSmall)?;
 
         // Head: [IP][UDP?][ESP][IV] in front of the payload.
-        let ip_len = if tunnel {
-            headers::outer_len(cfg.dst)
-        } else {
-            split
-        };
+        let ip_len = self.outer.as_ref().map_or(split, OuterTemplate::len);
         let udp_len = if cfg.encap.is_some() {
             udp::HEADER_LEN
         } else {
@@ -152,14 +164,13 @@ impl OutboundEspSa {
         } else {
             IpProtocol::ESP
         };
-        if tunnel {
+        if let Some(outer) = &self.outer {
             let fields = OuterFields {
                 tos: plain.tos,
                 dont_frag: plain.dont_frag,
                 ident: seq as u16,
             };
-            let payload_len = data.len() - ip_len;
-            headers::emit_outer(data, cfg.src, cfg.dst, ipsec_proto, payload_len, fields)?;
+            outer.emit(data, fields)?;
         } else {
             headers::rewrite_transport_header(data, plain.family, plain.nh_offset, ipsec_proto)?;
         }
@@ -175,6 +186,22 @@ impl OutboundEspSa {
             )?;
         }
         Ok(())
+    }
+}
+
+/// The ESP trailer for `payload_len` bytes (RFC 4303 §2.4): the least padding that makes
+/// payload + padding + the 2-byte trailer a multiple of both the cipher block size and 4. Block
+/// sizes are powers of two (1 or 16), so the alignment is the larger of the two. (The wire
+/// crate's `Trailer::for_payload` handles any block size, with a gcd; this is the fast path.)
+fn trailer_for(payload_len: usize, block_size: usize, next_header: IpProtocol) -> Trailer {
+    debug_assert!(block_size.is_power_of_two() && block_size <= 128);
+    let align = block_size.max(4);
+    let pad = (align - (payload_len + TRAILER_LEN) % align) % align;
+    Trailer {
+        payload_len,
+        // Fits: `align` is at most 128.
+        pad_len: pad as u8,
+        next_header,
     }
 }
 
@@ -223,6 +250,26 @@ impl OutboundTransform for OutboundEspSa {
             Err(reason) => {
                 self.state.counters().record_drop(reason);
                 OutboundVerdict::Drop(reason)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast padding computation agrees with the wire crate's general one.
+    #[test]
+    fn trailer_for_matches_the_wire_crate() {
+        for block in [1usize, 8, 16] {
+            for len in 0..300 {
+                let nh = IpProtocol::UDP;
+                assert_eq!(
+                    trailer_for(len, block, nh),
+                    Trailer::for_payload(len, block, nh).unwrap(),
+                    "len {len} block {block}"
+                );
             }
         }
     }

@@ -32,6 +32,7 @@ use rampart_wire::esp::HEADER_LEN;
 use thiserror::Error;
 
 use crate::drop::DropReason;
+use crate::sa::SaConfigError;
 
 /// The nonce prefix of the CBC IV derivation (any constant works; it only has to differ from
 /// nothing else encrypted as a whole first block under this key with a zero IV).
@@ -64,6 +65,9 @@ pub enum EspConfigError {
     /// The SA state is not an ESP SA.
     #[error("the SA is not an ESP SA")]
     NotEsp,
+    /// The SA configuration cannot be used.
+    #[error(transparent)]
+    Sa(#[from] SaConfigError),
     /// The crypto backend refused the key.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
