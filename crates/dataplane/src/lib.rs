@@ -13,10 +13,14 @@
 //! - [`drop`](mod@drop): why packets are dropped, counted per reason;
 //! - [`sa`]: the SA configuration and the shared per-SA state objects that compose the above;
 //! - [`ah`]: the AH transform (RFC 4302), outbound and inbound.
+//! - [`esp`]: the ESP transform (RFC 4303) on top of that state, over `rampart-crypto`;
+//! - [`batch`]: the per-batch entry points the workers call.
 #![forbid(unsafe_code)]
 
 pub mod ah;
+pub mod batch;
 pub mod drop;
+pub mod esp;
 pub mod lifetime;
 pub mod packet;
 pub mod replay;

@@ -317,17 +317,20 @@ impl OutboundSaState {
         })
     }
 
-    /// State for an outbound SA whose last sent sequence number is `last_sent` (the next packet
-    /// gets `last_sent + 1`): for moving an SA between data planes, and for tests near the end
-    /// of the sequence space (see [`OutboundSeq::after`]).
-    pub fn with_last_sent(
+    /// State for an SA whose counter already handed out `last_sent` (the next packet gets
+    /// `last_sent + 1`): for moving an SA between data planes, and for tests near the end of
+    /// the sequence space. See [`OutboundSeq::after`].
+    pub fn resume(
         config: SaConfig,
         installed_at: Timestamp,
         last_sent: u64,
     ) -> Result<Self, SaConfigError> {
-        let mut state = Self::new(config, installed_at)?;
-        state.seq = CachePadded(OutboundSeq::after(last_sent, state.config.esn));
-        Ok(state)
+        config.validate()?;
+        Ok(Self {
+            counters: SaCounters::new(config.lifetimes, installed_at),
+            seq: CachePadded(OutboundSeq::after(last_sent, config.esn)),
+            config,
+        })
     }
 
     /// The SA's configuration.

@@ -44,14 +44,18 @@ pub fn run(oracle: &str, cmd: &mut Command, stdin: &[u8]) -> Option<String> {
         Ok(c) => c,
         Err(e) => return unavailable(oracle, &format!("cannot start: {e}")),
     };
-    if let Some(mut input) = child.stdin.take() {
-        input
-            .write_all(stdin)
-            .unwrap_or_else(|e| panic!("{oracle}: writing stdin: {e}"));
-    }
+    // Write stdin from another thread: a tool that answers while it still reads would otherwise
+    // fill its stdout pipe while we block on its stdin.
+    let mut input = child.stdin.take().expect("stdin was piped");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || input.write_all(&data));
     let out = child
         .wait_with_output()
         .unwrap_or_else(|e| panic!("{oracle}: waiting: {e}"));
+    writer
+        .join()
+        .expect("stdin writer thread does not panic")
+        .unwrap_or_else(|e| panic!("{oracle}: writing stdin: {e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.success() {
         return Some(String::from_utf8_lossy(&out.stdout).into_owned());
@@ -108,6 +112,13 @@ mod tests {
             outcome.is_err(),
             "exit 1 is a failed check, not a missing tool"
         );
+    }
+
+    #[test]
+    fn large_input_and_output_do_not_deadlock() {
+        let big = vec![b'x'; 1 << 20];
+        let out = run("cat", &mut Command::new("cat"), &big).expect("cat runs");
+        assert_eq!(out.len(), big.len());
     }
 
     #[test]

@@ -70,8 +70,8 @@ pub(crate) fn outbound_at(
     key: &[u8],
     last_sent: u64,
 ) -> OutboundAhSa {
-    let state = OutboundSaState::with_last_sent(cfg.clone(), Timestamp::ZERO, last_sent)
-        .expect("valid config");
+    let state =
+        OutboundSaState::resume(cfg.clone(), Timestamp::ZERO, last_sent).expect("valid config");
     OutboundAhSa::new(state, Integ::new(alg, key).expect("key length")).expect("AH config")
 }
 
