@@ -11,7 +11,8 @@
 //! - [`seq`]: the outbound sequence counter, shared lock-free between workers;
 //! - [`lifetime`]: soft/hard lifetimes in bytes, packets and time, and the events they raise;
 //! - [`drop`](mod@drop): why packets are dropped, counted per reason;
-//! - [`sa`]: the SA configuration and the shared per-SA state objects that compose the above.
+//! - [`sa`]: the SA configuration and the shared per-SA state objects that compose the above;
+//! - [`spd`]: the compiled SPD classifier, checked against `rampart_policy::Spd::lookup`.
 #![forbid(unsafe_code)]
 
 pub mod drop;
@@ -19,6 +20,7 @@ pub mod lifetime;
 pub mod replay;
 pub mod sa;
 pub mod seq;
+pub mod spd;
 pub mod time;
 
 pub use time::Timestamp;

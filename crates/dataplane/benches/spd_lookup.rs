@@ -1,0 +1,2 @@
+//! SPD lookup benchmark (being written).
+fn main() {}

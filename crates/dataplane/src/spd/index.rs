@@ -1,0 +1,386 @@
+//! One dimension of the compiled SPD: a longest-prefix-match index over a bit-string space (an
+//! IPv4 or IPv6 address, or a 17-bit port point), whose nodes hold the selectors filed under them.
+//!
+//! Every selector filed here is reduced to one prefix of this dimension. Prefixes of one space are
+//! *laminar* — two of them are either disjoint or nested — so the prefixes covering a point form a
+//! chain from the innermost one outwards. The index stores that structure directly:
+//!
+//! - `nodes`: one per distinct prefix, each with its parent (the next larger prefix holding
+//!   selectors) and its members (selector ids, ascending);
+//! - `starts`/`innermost`: the space cut into elementary intervals, each mapped to the innermost
+//!   node covering it (or none);
+//! - `jump`: a table on the top bits of the key that narrows the binary search over `starts` to one
+//!   bucket.
+//!
+//! A probe is then one bucket read, a short binary search, and a walk up the chain. Selector ids
+//! are assigned in SPD match order, so a smaller id always wins; each node also records the
+//! smallest id on its chain (`chain_min`), which lets the walk stop as soon as nothing above can
+//! beat the best match found so far.
+
+use core::fmt;
+
+/// Marks "no node" in `innermost` and `Node::parent`.
+const NONE: u32 = u32::MAX;
+
+/// The most top bits the jump table indexes (2^16 + 1 entries of 4 bytes at most).
+const MAX_JUMP_BITS: u32 = 16;
+
+/// A key type: the numeric value of a point of the space.
+pub(crate) trait Key: Copy + Ord + fmt::Debug {
+    /// The value as a `u128`.
+    fn widen(self) -> u128;
+    /// The value from a `u128` known to fit.
+    fn narrow(v: u128) -> Self;
+}
+
+impl Key for u32 {
+    fn widen(self) -> u128 {
+        u128::from(self)
+    }
+    fn narrow(v: u128) -> Self {
+        // Callers pass values of a space of at most 32 bits.
+        v as Self
+    }
+}
+
+impl Key for u128 {
+    fn widen(self) -> u128 {
+        self
+    }
+    fn narrow(v: u128) -> Self {
+        v
+    }
+}
+
+/// The mask of the low `n` bits (`n <= 128`).
+fn low_mask(n: u32) -> u128 {
+    if n >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << n) - 1
+    }
+}
+
+/// The smallest prefix of a `bits`-wide space containing `lo..=hi`, as `(first, last, length)`.
+pub(crate) fn covering_prefix(bits: u32, lo: u128, hi: u128) -> (u128, u128, u32) {
+    let differing = lo ^ hi;
+    let host_bits = (128 - differing.leading_zeros()).min(bits);
+    let mask = low_mask(host_bits);
+    let first = lo & !mask;
+    (first, first | mask, bits - host_bits)
+}
+
+/// One distinct prefix holding selectors.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    /// The next larger prefix holding selectors, or `NONE`.
+    parent: u32,
+    /// Members are `members[first..first + len]`.
+    first: u32,
+    /// Number of members.
+    len: u32,
+    /// The smallest selector id on this node and its ancestors.
+    chain_min: u32,
+}
+
+/// The index of one dimension (see the module docs).
+#[derive(Debug, Clone)]
+pub(crate) struct PrefixIndex<K> {
+    /// Width of the space in bits.
+    bits: u32,
+    /// `bits - jump bits`: the shift that turns a key into its jump bucket.
+    shift: u32,
+    /// For bucket `b`, the last elementary interval starting at or before the bucket's first key;
+    /// one extra entry at the end holds the last interval.
+    jump: Vec<u32>,
+    /// Sorted starts of the elementary intervals; `starts[0]` is 0.
+    starts: Vec<K>,
+    /// The innermost node covering each elementary interval, or `NONE`.
+    innermost: Vec<u32>,
+    nodes: Vec<Node>,
+    members: Vec<u32>,
+}
+
+impl<K: Key> PrefixIndex<K> {
+    /// Builds the index of a `bits`-wide space from `(first, last, selector id)` prefixes. Every
+    /// `first..=last` must be a prefix of the space (as [`covering_prefix`] makes them).
+    pub(crate) fn build(bits: u32, mut prefixes: Vec<(u128, u128, u32)>) -> Self {
+        // Outer prefixes before the inner ones that share their start; members in id order.
+        prefixes.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut bounds: Vec<(u128, u128)> = Vec::new();
+        let mut members = Vec::with_capacity(prefixes.len());
+        for &(lo, hi, id) in &prefixes {
+            if bounds.last() != Some(&(lo, hi)) {
+                bounds.push((lo, hi));
+                nodes.push(Node {
+                    parent: NONE,
+                    first: index_u32(members.len()),
+                    len: 0,
+                    chain_min: id,
+                });
+            }
+            if let Some(node) = nodes.last_mut() {
+                node.len += 1;
+            }
+            members.push(id);
+        }
+        let (starts, innermost) = sweep(bits, &bounds, &mut nodes);
+        let mut index = Self {
+            bits,
+            shift: 0,
+            jump: Vec::new(),
+            starts: starts.into_iter().map(K::narrow).collect(),
+            innermost,
+            nodes,
+            members,
+        };
+        index.build_jump();
+        index
+    }
+
+    /// Fills `jump` with one entry per bucket of the top bits (see [`Self::innermost_of`]).
+    fn build_jump(&mut self) {
+        let wanted = usize::BITS - self.starts.len().leading_zeros();
+        let jump_bits = wanted.clamp(1, MAX_JUMP_BITS).min(self.bits);
+        self.shift = self.bits - jump_bits;
+        let buckets = 1usize << jump_bits;
+        self.jump = Vec::with_capacity(buckets + 1);
+        let mut at = 0usize;
+        for b in 0..buckets {
+            let first_key = (b as u128) << self.shift;
+            while at + 1 < self.starts.len() && self.starts[at + 1].widen() <= first_key {
+                at += 1;
+            }
+            self.jump.push(index_u32(at));
+        }
+        self.jump.push(index_u32(self.starts.len() - 1));
+    }
+
+    /// Whether no selector is filed here.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The innermost node covering `key`, or `NONE`.
+    #[inline]
+    fn innermost_of(&self, key: K) -> u32 {
+        // `key` lies in this index's space, so its bucket is below `jump.len() - 1`.
+        let bucket = (key.widen() >> self.shift) as usize;
+        let (lo, hi) = (self.jump[bucket] as usize, self.jump[bucket + 1] as usize);
+        // starts[lo] <= key < starts[hi + 1]: the answer lies in lo..=hi.
+        let idx = lo + self.starts[lo + 1..=hi].partition_point(|s| *s <= key);
+        self.innermost[idx]
+    }
+
+    /// Walks the chain of prefixes covering `key`, calling `matches` on each member whose id is
+    /// below `*best`, in ascending id order per node; the first that matches becomes `*best`.
+    #[inline]
+    pub(crate) fn probe(&self, key: K, best: &mut u32, mut matches: impl FnMut(u32) -> bool) {
+        let mut n = self.innermost_of(key);
+        while n != NONE {
+            let node = self.nodes[n as usize];
+            if node.chain_min >= *best {
+                return;
+            }
+            let first = node.first as usize;
+            for &id in &self.members[first..first + node.len as usize] {
+                if id >= *best {
+                    break;
+                }
+                if matches(id) {
+                    *best = id;
+                    break;
+                }
+            }
+            n = node.parent;
+        }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.jump.capacity() * 4
+            + self.starts.capacity() * size_of::<K>()
+            + self.innermost.capacity() * 4
+            + self.nodes.capacity() * size_of::<Node>()
+            + self.members.capacity() * 4
+    }
+
+    /// Number of distinct prefixes.
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+/// Links each node to its parent, sets `chain_min`, and cuts the space into elementary intervals
+/// with their innermost node. `bounds` are the nodes' prefixes, sorted by start, outer first.
+fn sweep(bits: u32, bounds: &[(u128, u128)], nodes: &mut [Node]) -> (Vec<u128>, Vec<u32>) {
+    let space_last = low_mask(bits);
+    let mut starts = vec![0u128];
+    let mut innermost = vec![NONE];
+    // Records that the innermost node from `key` on is `node`; a later record at the same key
+    // replaces an earlier one.
+    let mut emit = |key: u128, node: u32| {
+        if starts.last() == Some(&key) {
+            if let Some(last) = innermost.last_mut() {
+                *last = node;
+            }
+        } else {
+            starts.push(key);
+            innermost.push(node);
+        }
+    };
+    let mut stack: Vec<u32> = Vec::new();
+    let close = |stack: &mut Vec<u32>, emit: &mut dyn FnMut(u128, u32), hi: u128| {
+        stack.pop();
+        if hi < space_last {
+            emit(hi + 1, stack.last().copied().unwrap_or(NONE));
+        }
+    };
+    for (i, &(lo, _)) in bounds.iter().enumerate() {
+        while let Some(&top) = stack.last() {
+            let top_hi = bounds[top as usize].1;
+            if top_hi >= lo {
+                break;
+            }
+            close(&mut stack, &mut emit, top_hi);
+        }
+        let id = index_u32(i);
+        if let Some(&parent) = stack.last() {
+            let parent_min = nodes[parent as usize].chain_min;
+            let node = &mut nodes[i];
+            node.parent = parent;
+            node.chain_min = node.chain_min.min(parent_min);
+        }
+        emit(lo, id);
+        stack.push(id);
+    }
+    while let Some(&top) = stack.last() {
+        close(&mut stack, &mut emit, bounds[top as usize].1);
+    }
+    // Drop intervals that continue the previous one.
+    let mut out_starts = Vec::with_capacity(starts.len());
+    let mut out_inner: Vec<u32> = Vec::with_capacity(starts.len());
+    for (s, n) in starts.into_iter().zip(innermost) {
+        if out_inner.last() != Some(&n) {
+            out_starts.push(s);
+            out_inner.push(n);
+        }
+    }
+    (out_starts, out_inner)
+}
+
+/// A position as `u32`; the compiled SPD refuses inputs whose positions would not fit.
+fn index_u32(i: usize) -> u32 {
+    u32::try_from(i).expect("the compiled SPD caps its selector count below u32::MAX")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The members of every node covering `key`, innermost first, by brute force over `prefixes`.
+    fn chain_brute(prefixes: &[(u128, u128, u32)], key: u128) -> Vec<u32> {
+        let mut covering: Vec<_> = prefixes
+            .iter()
+            .filter(|p| p.0 <= key && key <= p.1)
+            .copied()
+            .collect();
+        covering.sort_by_key(|p| (p.1 - p.0, p.2));
+        covering.into_iter().map(|p| p.2).collect()
+    }
+
+    fn probe_all(ix: &PrefixIndex<u32>, key: u32) -> Vec<u32> {
+        let mut seen = Vec::new();
+        let mut best = u32::MAX;
+        ix.probe(key, &mut best, |id| {
+            seen.push(id);
+            false
+        });
+        seen
+    }
+
+    #[test]
+    fn covering_prefixes() {
+        assert_eq!(
+            covering_prefix(32, 0x0a00_0000, 0x0aff_ffff),
+            (0x0a00_0000, 0x0aff_ffff, 8)
+        );
+        assert_eq!(covering_prefix(32, 5, 5), (5, 5, 32));
+        assert_eq!(covering_prefix(32, 5, 200), (0, 255, 24));
+        assert_eq!(
+            covering_prefix(32, 0x7fff_ffff, 0x8000_0000),
+            (0, u128::from(u32::MAX), 0)
+        );
+        assert_eq!(covering_prefix(128, 0, u128::MAX), (0, u128::MAX, 0));
+        assert_eq!(covering_prefix(17, 0, 65536), (0, 0x1_ffff, 0));
+        assert_eq!(covering_prefix(17, 65536, 65536), (65536, 65536, 17));
+    }
+
+    #[test]
+    fn chains_match_brute_force() {
+        // Nested, disjoint, duplicate, whole-space and edge prefixes of a 32-bit space.
+        let p = |first: u32, len: u32, id| {
+            let (lo, hi, _) = covering_prefix(
+                32,
+                u128::from(first),
+                u128::from(first) | low_mask(32 - len),
+            );
+            (lo, hi, id)
+        };
+        let prefixes = vec![
+            p(0, 0, 9),
+            p(0x0a00_0000, 8, 3),
+            p(0x0a01_0000, 16, 1),
+            p(0x0a01_0000, 16, 7),
+            p(0x0a01_0200, 24, 5),
+            p(0x0a01_02ff, 32, 2),
+            p(0x0aff_0000, 16, 4),
+            p(0xffff_ffff, 32, 6),
+            p(0, 32, 8),
+        ];
+        let ix = PrefixIndex::<u32>::build(32, prefixes.clone());
+        assert_eq!(ix.node_count(), 8);
+        let mut keys = vec![0u32, 1, u32::MAX, u32::MAX - 1];
+        for &(lo, hi, _) in &prefixes {
+            for k in [lo, hi, lo.wrapping_sub(1), hi + 1] {
+                keys.push(k as u32);
+            }
+        }
+        for k in keys {
+            let mut want = chain_brute(&prefixes, u128::from(k));
+            let mut got = probe_all(&ix, k);
+            // Within a node members come in id order; across nodes innermost first.
+            want.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, want, "key {k:#x}");
+        }
+    }
+
+    #[test]
+    fn best_prunes_the_walk() {
+        let prefixes = vec![(0, u128::from(u32::MAX), 0), (0, 255, 4), (0, 15, 2)];
+        let ix = PrefixIndex::<u32>::build(32, prefixes);
+        // Nothing matches: every member below `best` is tried.
+        let mut best = 3;
+        let mut tried = Vec::new();
+        ix.probe(7, &mut best, |id| {
+            tried.push(id);
+            false
+        });
+        assert_eq!(tried, vec![2, 0]);
+        // The first match found becomes the bound.
+        let mut best = u32::MAX;
+        ix.probe(7, &mut best, |id| id == 2 || id == 4 || id == 0);
+        assert_eq!(best, 0);
+    }
+
+    #[test]
+    fn empty_index() {
+        let ix = PrefixIndex::<u128>::build(128, Vec::new());
+        assert!(ix.is_empty());
+        let mut best = u32::MAX;
+        ix.probe(12345, &mut best, |_| true);
+        assert_eq!(best, u32::MAX);
+    }
+}
