@@ -5,22 +5,22 @@
 //! *laminar* — two of them are either disjoint or nested — so the prefixes covering a point form a
 //! chain from the innermost one outwards. The index stores that structure directly:
 //!
-//! - `nodes`: one per distinct prefix, each with its parent (the next larger prefix holding
-//!   selectors) and its members (selector ids, ascending);
-//! - `starts`/`innermost`: the space cut into elementary intervals, each mapped to the innermost
-//!   node covering it (or none);
+//! - `starts`/`chains`: the space cut into elementary intervals, each mapped to the chain of
+//!   prefixes covering it, innermost first, as a slice of `links`;
+//! - `links`: one per (prefix, chain it appears in): the prefix's member slice and the smallest
+//!   selector id on the rest of the chain;
+//! - `members`: selector ids, ascending per prefix, each with a second range — the selector's range
+//!   on another dimension — checked inline before the selector itself is fetched;
 //! - `jump`: a table on the top bits of the key that narrows the binary search over `starts` to one
 //!   bucket.
 //!
-//! A probe is then one bucket read, a short binary search, and a walk up the chain. Selector ids
-//! are assigned in SPD match order, so a smaller id always wins; each node also records the
-//! smallest id on its chain (`chain_min`), which lets the walk stop as soon as nothing above can
-//! beat the best match found so far.
+//! A probe is then one bucket read, a short binary search and a scan of contiguous links and
+//! members; there is no pointer chasing, so the loads of one chain can overlap. Selector ids are
+//! assigned in SPD match order, so a smaller id always wins, and the per-link minimum stops the
+//! scan as soon as nothing further out can beat the best match found so far. A chain is at most
+//! `bits + 1` prefixes long; realistic SPDs nest a few deep.
 
 use core::fmt;
-
-/// Marks "no node" in `innermost` and `Node::parent`.
-const NONE: u32 = u32::MAX;
 
 /// The most top bits the jump table indexes (2^16 + 1 entries of 4 bytes at most).
 const MAX_JUMP_BITS: u32 = 16;
@@ -70,22 +70,29 @@ pub(crate) fn covering_prefix(bits: u32, lo: u128, hi: u128) -> (u128, u128, u32
     (first, first | mask, bits - host_bits)
 }
 
-/// One distinct prefix holding selectors.
+/// A selector filed under a prefix, with its range on the filter dimension.
 #[derive(Debug, Clone, Copy)]
-struct Node {
-    /// The next larger prefix holding selectors, or `NONE`.
-    parent: u32,
+pub(crate) struct Member<F> {
+    /// The selector id.
+    pub(crate) id: u32,
+    /// The selector's range on the filter dimension.
+    pub(crate) filter: (F, F),
+}
+
+/// One prefix as it appears in a chain.
+#[derive(Debug, Clone, Copy)]
+struct Link {
     /// Members are `members[first..first + len]`.
     first: u32,
     /// Number of members.
     len: u32,
-    /// The smallest selector id on this node and its ancestors.
-    chain_min: u32,
+    /// The smallest selector id on this link and the links after it in the chain.
+    min: u32,
 }
 
-/// The index of one dimension (see the module docs).
+/// The index of one dimension (see the module docs), with filters of type `F`.
 #[derive(Debug, Clone)]
-pub(crate) struct PrefixIndex<K> {
+pub(crate) struct PrefixIndex<K, F> {
     /// Width of the space in bits.
     bits: u32,
     /// `bits - jump bits`: the shift that turns a key into its jump bucket.
@@ -95,51 +102,60 @@ pub(crate) struct PrefixIndex<K> {
     jump: Vec<u32>,
     /// Sorted starts of the elementary intervals; `starts[0]` is 0.
     starts: Vec<K>,
-    /// The innermost node covering each elementary interval, or `NONE`.
-    innermost: Vec<u32>,
-    nodes: Vec<Node>,
-    members: Vec<u32>,
+    /// The chain covering each elementary interval, as `(start, len)` in `links`.
+    chains: Vec<(u32, u32)>,
+    links: Vec<Link>,
+    members: Vec<Member<F>>,
+    /// Number of distinct prefixes.
+    prefixes: usize,
 }
 
-impl<K: Key> PrefixIndex<K> {
-    /// Builds the index of a `bits`-wide space from `(first, last, selector id)` prefixes. Every
+impl<K: Key, F: Copy + Ord> PrefixIndex<K, F> {
+    /// Builds the index of a `bits`-wide space from `(first, last, member)` prefixes. Every
     /// `first..=last` must be a prefix of the space (as [`covering_prefix`] makes them).
-    pub(crate) fn build(bits: u32, mut prefixes: Vec<(u128, u128, u32)>) -> Self {
+    pub(crate) fn build(bits: u32, mut prefixes: Vec<(u128, u128, Member<F>)>) -> Self {
         // Outer prefixes before the inner ones that share their start; members in id order.
-        prefixes.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        let mut nodes: Vec<Node> = Vec::new();
+        prefixes
+            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.id.cmp(&b.2.id)));
+        // One own link per distinct prefix.
         let mut bounds: Vec<(u128, u128)> = Vec::new();
+        let mut own: Vec<Link> = Vec::new();
         let mut members = Vec::with_capacity(prefixes.len());
-        for &(lo, hi, id) in &prefixes {
+        for &(lo, hi, m) in &prefixes {
             if bounds.last() != Some(&(lo, hi)) {
                 bounds.push((lo, hi));
-                nodes.push(Node {
-                    parent: NONE,
+                own.push(Link {
                     first: index_u32(members.len()),
                     len: 0,
-                    chain_min: id,
+                    min: m.id,
                 });
             }
-            if let Some(node) = nodes.last_mut() {
-                node.len += 1;
+            if let Some(link) = own.last_mut() {
+                link.len += 1;
             }
-            members.push(id);
+            members.push(m);
         }
-        let (starts, innermost) = sweep(bits, &bounds, &mut nodes);
+        let (starts, innermost, parents) = sweep(bits, &bounds);
+        let (links, node_chain) = chains(&own, &parents);
+        let chains = innermost
+            .iter()
+            .map(|&n| n.map_or((0, 0), |n| node_chain[n as usize]))
+            .collect();
         let mut index = Self {
             bits,
             shift: 0,
             jump: Vec::new(),
             starts: starts.into_iter().map(K::narrow).collect(),
-            innermost,
-            nodes,
+            chains,
+            links,
             members,
+            prefixes: own.len(),
         };
         index.build_jump();
         index
     }
 
-    /// Fills `jump` with one entry per bucket of the top bits (see [`Self::innermost_of`]).
+    /// Fills `jump` with one entry per bucket of the top bits (see [`Self::chain_of`]).
     fn build_jump(&mut self) {
         let wanted = usize::BITS - self.starts.len().leading_zeros();
         let jump_bits = wanted.clamp(1, MAX_JUMP_BITS).min(self.bits);
@@ -159,41 +175,46 @@ impl<K: Key> PrefixIndex<K> {
 
     /// Whether no selector is filed here.
     pub(crate) fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.members.is_empty()
     }
 
-    /// The innermost node covering `key`, or `NONE`.
+    /// The chain of prefixes covering `key`, innermost first.
     #[inline]
-    fn innermost_of(&self, key: K) -> u32 {
+    fn chain_of(&self, key: K) -> &[Link] {
         // `key` lies in this index's space, so its bucket is below `jump.len() - 1`.
         let bucket = (key.widen() >> self.shift) as usize;
         let (lo, hi) = (self.jump[bucket] as usize, self.jump[bucket + 1] as usize);
         // starts[lo] <= key < starts[hi + 1]: the answer lies in lo..=hi.
         let idx = lo + self.starts[lo + 1..=hi].partition_point(|s| *s <= key);
-        self.innermost[idx]
+        let (start, len) = self.chains[idx];
+        &self.links[start as usize..(start + len) as usize]
     }
 
-    /// Walks the chain of prefixes covering `key`, calling `matches` on each member whose id is
-    /// below `*best`, in ascending id order per node; the first that matches becomes `*best`.
+    /// Scans the chain of prefixes covering `key`, calling `matches` on each member whose id is
+    /// below `*best` and whose filter range holds `filter`, in ascending id order per prefix; the
+    /// first that matches becomes `*best`.
     #[inline]
-    pub(crate) fn probe(&self, key: K, best: &mut u32, mut matches: impl FnMut(u32) -> bool) {
-        let mut n = self.innermost_of(key);
-        while n != NONE {
-            let node = self.nodes[n as usize];
-            if node.chain_min >= *best {
+    pub(crate) fn probe(
+        &self,
+        key: K,
+        filter: F,
+        best: &mut u32,
+        mut matches: impl FnMut(u32) -> bool,
+    ) {
+        for link in self.chain_of(key) {
+            if link.min >= *best {
                 return;
             }
-            let first = node.first as usize;
-            for &id in &self.members[first..first + node.len as usize] {
-                if id >= *best {
+            let first = link.first as usize;
+            for m in &self.members[first..first + link.len as usize] {
+                if m.id >= *best {
                     break;
                 }
-                if matches(id) {
-                    *best = id;
+                if m.filter.0 <= filter && filter <= m.filter.1 && matches(m.id) {
+                    *best = m.id;
                     break;
                 }
             }
-            n = node.parent;
         }
     }
 
@@ -201,26 +222,31 @@ impl<K: Key> PrefixIndex<K> {
     pub(crate) fn heap_bytes(&self) -> usize {
         self.jump.capacity() * 4
             + self.starts.capacity() * size_of::<K>()
-            + self.innermost.capacity() * 4
-            + self.nodes.capacity() * size_of::<Node>()
-            + self.members.capacity() * 4
+            + self.chains.capacity() * 8
+            + self.links.capacity() * size_of::<Link>()
+            + self.members.capacity() * size_of::<Member<F>>()
     }
 
     /// Number of distinct prefixes.
     pub(crate) fn node_count(&self) -> usize {
-        self.nodes.len()
+        self.prefixes
     }
 }
 
-/// Links each node to its parent, sets `chain_min`, and cuts the space into elementary intervals
-/// with their innermost node. `bounds` are the nodes' prefixes, sorted by start, outer first.
-fn sweep(bits: u32, bounds: &[(u128, u128)], nodes: &mut [Node]) -> (Vec<u128>, Vec<u32>) {
+/// Marks "no parent".
+const NONE: u32 = u32::MAX;
+
+/// Cuts the space into elementary intervals with their innermost prefix, and finds each prefix's
+/// parent. `bounds` are the prefixes, sorted by start, outer first.
+#[allow(clippy::type_complexity)]
+fn sweep(bits: u32, bounds: &[(u128, u128)]) -> (Vec<u128>, Vec<Option<u32>>, Vec<u32>) {
     let space_last = low_mask(bits);
     let mut starts = vec![0u128];
-    let mut innermost = vec![NONE];
-    // Records that the innermost node from `key` on is `node`; a later record at the same key
+    let mut innermost: Vec<Option<u32>> = vec![None];
+    let mut parents = vec![NONE; bounds.len()];
+    // Records that the innermost prefix from `key` on is `node`; a later record at the same key
     // replaces an earlier one.
-    let mut emit = |key: u128, node: u32| {
+    let mut emit = |key: u128, node: Option<u32>| {
         if starts.last() == Some(&key) {
             if let Some(last) = innermost.last_mut() {
                 *last = node;
@@ -230,13 +256,13 @@ fn sweep(bits: u32, bounds: &[(u128, u128)], nodes: &mut [Node]) -> (Vec<u128>, 
             innermost.push(node);
         }
     };
-    let mut stack: Vec<u32> = Vec::new();
-    let close = |stack: &mut Vec<u32>, emit: &mut dyn FnMut(u128, u32), hi: u128| {
+    let close = |stack: &mut Vec<u32>, emit: &mut dyn FnMut(u128, Option<u32>), hi: u128| {
         stack.pop();
         if hi < space_last {
-            emit(hi + 1, stack.last().copied().unwrap_or(NONE));
+            emit(hi + 1, stack.last().copied());
         }
     };
+    let mut stack: Vec<u32> = Vec::new();
     for (i, &(lo, _)) in bounds.iter().enumerate() {
         while let Some(&top) = stack.last() {
             let top_hi = bounds[top as usize].1;
@@ -245,14 +271,11 @@ fn sweep(bits: u32, bounds: &[(u128, u128)], nodes: &mut [Node]) -> (Vec<u128>, 
             }
             close(&mut stack, &mut emit, top_hi);
         }
-        let id = index_u32(i);
         if let Some(&parent) = stack.last() {
-            let parent_min = nodes[parent as usize].chain_min;
-            let node = &mut nodes[i];
-            node.parent = parent;
-            node.chain_min = node.chain_min.min(parent_min);
+            parents[i] = parent;
         }
-        emit(lo, id);
+        let id = index_u32(i);
+        emit(lo, Some(id));
         stack.push(id);
     }
     while let Some(&top) = stack.last() {
@@ -260,14 +283,39 @@ fn sweep(bits: u32, bounds: &[(u128, u128)], nodes: &mut [Node]) -> (Vec<u128>, 
     }
     // Drop intervals that continue the previous one.
     let mut out_starts = Vec::with_capacity(starts.len());
-    let mut out_inner: Vec<u32> = Vec::with_capacity(starts.len());
+    let mut out_inner: Vec<Option<u32>> = Vec::with_capacity(starts.len());
     for (s, n) in starts.into_iter().zip(innermost) {
         if out_inner.last() != Some(&n) {
             out_starts.push(s);
             out_inner.push(n);
         }
     }
-    (out_starts, out_inner)
+    (out_starts, out_inner, parents)
+}
+
+/// Lays out each prefix's chain (itself, then its parent's chain) in one vector; returns the
+/// links and each prefix's `(start, len)`. Parents come before their children in `own`.
+fn chains(own: &[Link], parents: &[u32]) -> (Vec<Link>, Vec<(u32, u32)>) {
+    let mut links: Vec<Link> = Vec::with_capacity(own.len() * 2);
+    let mut node_chain: Vec<(u32, u32)> = Vec::with_capacity(own.len());
+    for (i, &link) in own.iter().enumerate() {
+        let start = links.len();
+        match parents[i] {
+            NONE => links.push(link),
+            p => {
+                let (ps, pl) = node_chain[p as usize];
+                let (ps, pl) = (ps as usize, pl as usize);
+                let outer_min = links[ps].min;
+                links.push(Link {
+                    min: link.min.min(outer_min),
+                    ..link
+                });
+                links.extend_from_within(ps..ps + pl);
+            }
+        }
+        node_chain.push((index_u32(start), index_u32(links.len() - start)));
+    }
+    (links, node_chain)
 }
 
 /// A position as `u32`; the compiled SPD refuses inputs whose positions would not fit.
@@ -290,10 +338,24 @@ mod tests {
         covering.into_iter().map(|p| p.2).collect()
     }
 
-    fn probe_all(ix: &PrefixIndex<u32>, key: u32) -> Vec<u32> {
+    fn member(id: u32) -> Member<u32> {
+        Member {
+            id,
+            filter: (0, u32::MAX),
+        }
+    }
+
+    fn with_members(prefixes: &[(u128, u128, u32)]) -> Vec<(u128, u128, Member<u32>)> {
+        prefixes
+            .iter()
+            .map(|&(a, b, id)| (a, b, member(id)))
+            .collect()
+    }
+
+    fn probe_all(ix: &PrefixIndex<u32, u32>, key: u32) -> Vec<u32> {
         let mut seen = Vec::new();
         let mut best = u32::MAX;
-        ix.probe(key, &mut best, |id| {
+        ix.probe(key, 0, &mut best, |id| {
             seen.push(id);
             false
         });
@@ -339,7 +401,7 @@ mod tests {
             p(0xffff_ffff, 32, 6),
             p(0, 32, 8),
         ];
-        let ix = PrefixIndex::<u32>::build(32, prefixes.clone());
+        let ix = PrefixIndex::<u32, u32>::build(32, with_members(&prefixes));
         assert_eq!(ix.node_count(), 8);
         let mut keys = vec![0u32, 1, u32::MAX, u32::MAX - 1];
         for &(lo, hi, _) in &prefixes {
@@ -360,27 +422,61 @@ mod tests {
     #[test]
     fn best_prunes_the_walk() {
         let prefixes = vec![(0, u128::from(u32::MAX), 0), (0, 255, 4), (0, 15, 2)];
-        let ix = PrefixIndex::<u32>::build(32, prefixes);
+        let ix = PrefixIndex::<u32, u32>::build(32, with_members(&prefixes));
         // Nothing matches: every member below `best` is tried.
         let mut best = 3;
         let mut tried = Vec::new();
-        ix.probe(7, &mut best, |id| {
+        ix.probe(7, 0, &mut best, |id| {
             tried.push(id);
             false
         });
         assert_eq!(tried, vec![2, 0]);
         // The first match found becomes the bound.
         let mut best = u32::MAX;
-        ix.probe(7, &mut best, |id| id == 2 || id == 4 || id == 0);
+        ix.probe(7, 0, &mut best, |id| id == 2 || id == 4 || id == 0);
         assert_eq!(best, 0);
     }
 
     #[test]
+    fn filter_ranges_skip_members() {
+        let prefixes = vec![
+            (
+                0,
+                255,
+                Member {
+                    id: 1,
+                    filter: (10, 20),
+                },
+            ),
+            (
+                0,
+                255,
+                Member {
+                    id: 2,
+                    filter: (30, 40),
+                },
+            ),
+        ];
+        let ix = PrefixIndex::<u32, u32>::build(32, prefixes);
+        let tried = |filter| {
+            let mut tried = Vec::new();
+            ix.probe(7, filter, &mut u32::MAX.clone(), |id| {
+                tried.push(id);
+                false
+            });
+            tried
+        };
+        assert_eq!(tried(15), vec![1]);
+        assert_eq!(tried(35), vec![2]);
+        assert_eq!(tried(25), Vec::<u32>::new());
+    }
+
+    #[test]
     fn empty_index() {
-        let ix = PrefixIndex::<u128>::build(128, Vec::new());
+        let ix = PrefixIndex::<u128, u32>::build(128, Vec::new());
         assert!(ix.is_empty());
         let mut best = u32::MAX;
-        ix.probe(12345, &mut best, |_| true);
+        ix.probe(12345, 0, &mut best, |_| true);
         assert_eq!(best, u32::MAX);
     }
 }

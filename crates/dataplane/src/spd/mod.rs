@@ -167,8 +167,9 @@ pub struct CompiledSpd {
     templates: Vec<(usize, ProtectTemplate)>,
 }
 
-/// The most rows (per family) the compact row numbers allow; `u32::MAX` means "none".
-const MAX_ROWS: usize = u32::MAX as usize - 1;
+/// The most rows per family: row numbers and index offsets (up to `bits + 1` chain links per
+/// row) must fit in a `u32`.
+const MAX_ROWS: usize = 1 << 24;
 
 impl CompiledSpd {
     /// Compiles the `direction` side of `spd`, with its IKE bypass.

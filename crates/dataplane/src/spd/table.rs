@@ -8,7 +8,7 @@
 //! (both addresses nearly the whole space, ports ANY) go to a short `wildcard` list that every
 //! lookup checks, in order, until a better match is known.
 
-use super::index::{Key, PrefixIndex, covering_prefix};
+use super::index::{Key, Member, PrefixIndex, covering_prefix};
 
 /// Width of the port space: ports `0..=65535` plus the OPAQUE point 65536.
 pub(crate) const PORT_BITS: u32 = 17;
@@ -75,10 +75,14 @@ pub struct DimensionCounts {
 #[derive(Debug, Clone)]
 pub(crate) struct FamilyTable<K> {
     sels: Vec<CompiledSel<K>>,
-    remote: PrefixIndex<K>,
-    local: PrefixIndex<K>,
-    remote_port: PrefixIndex<u32>,
-    local_port: PrefixIndex<u32>,
+    /// Filtered by the local address.
+    remote: PrefixIndex<K, K>,
+    /// Filtered by the remote address.
+    local: PrefixIndex<K, K>,
+    /// Filtered by the remote address.
+    remote_port: PrefixIndex<u32, K>,
+    /// Filtered by the remote address.
+    local_port: PrefixIndex<u32, K>,
     wildcard: Vec<u32>,
     counts: DimensionCounts,
 }
@@ -96,7 +100,7 @@ impl<K: Key> FamilyTable<K> {
     /// Compiles `sels`, given in match order (ids are their positions), over addresses of
     /// `addr_bits` bits.
     pub(crate) fn build(addr_bits: u32, sels: Vec<CompiledSel<K>>) -> Self {
-        let mut lists: [Vec<(u128, u128, u32)>; 4] = Default::default();
+        let mut lists: [Vec<(u128, u128, Member<K>)>; 4] = Default::default();
         let mut wildcard = Vec::new();
         let mut counts = DimensionCounts::default();
         for (id, s) in sels.iter().enumerate() {
@@ -149,13 +153,13 @@ impl<K: Key> FamilyTable<K> {
                     counts.wildcard += 1;
                 }
                 Some((dim, first, last)) => {
-                    let (slot, count) = match dim {
-                        Dimension::Remote => (0, &mut counts.remote),
-                        Dimension::Local => (1, &mut counts.local),
-                        Dimension::RemotePort => (2, &mut counts.remote_port),
-                        Dimension::LocalPort => (3, &mut counts.local_port),
+                    let (slot, count, filter) = match dim {
+                        Dimension::Remote => (0, &mut counts.remote, s.local),
+                        Dimension::Local => (1, &mut counts.local, s.remote),
+                        Dimension::RemotePort => (2, &mut counts.remote_port, s.remote),
+                        Dimension::LocalPort => (3, &mut counts.local_port, s.remote),
                     };
-                    lists[slot].push((first, last, id));
+                    lists[slot].push((first, last, Member { id, filter }));
                     *count += 1;
                 }
             }
@@ -178,13 +182,15 @@ impl<K: Key> FamilyTable<K> {
         let mut best = u32::MAX;
         let sels = &self.sels;
         let check = |id: u32| sels[id as usize].matches(p);
-        self.remote.probe(p.remote, &mut best, check);
-        self.local.probe(p.local, &mut best, check);
+        self.remote.probe(p.remote, p.local, &mut best, check);
+        self.local.probe(p.local, p.remote, &mut best, check);
         if !self.remote_port.is_empty() {
-            self.remote_port.probe(p.remote_port, &mut best, check);
+            self.remote_port
+                .probe(p.remote_port, p.remote, &mut best, check);
         }
         if !self.local_port.is_empty() {
-            self.local_port.probe(p.local_port, &mut best, check);
+            self.local_port
+                .probe(p.local_port, p.remote, &mut best, check);
         }
         for &id in &self.wildcard {
             if id >= best {
