@@ -10,7 +10,9 @@
 //! - `links`: one per (prefix, chain it appears in): the prefix's member slice and the smallest
 //!   selector id on the rest of the chain;
 //! - `members`: selector ids, ascending per prefix, each with a second range — the selector's range
-//!   on another dimension — checked inline before the selector itself is fetched;
+//!   on another dimension (the *filter*) — checked inline before the selector itself is fetched;
+//! - `subs`: for a prefix holding many members, a nested index of them over the filter dimension,
+//!   probed instead of scanning the members (a two-level, hierarchical lookup);
 //! - `jump`: a table on the top bits of the key that narrows the binary search over `starts` to one
 //!   bucket.
 //!
@@ -24,6 +26,9 @@ use core::fmt;
 
 /// The most top bits the jump table indexes (2^16 + 1 entries of 4 bytes at most).
 const MAX_JUMP_BITS: u32 = 16;
+
+/// A prefix with more members than this gets a nested index over the filter dimension.
+const SUB_INDEX_ABOVE: u32 = 8;
 
 /// A key type: the numeric value of a point of the space.
 pub(crate) trait Key: Copy + Ord + fmt::Debug {
@@ -88,6 +93,8 @@ struct Link {
     len: u32,
     /// The smallest selector id on this link and the links after it in the chain.
     min: u32,
+    /// The nested index of the members in `subs`, or `NONE`.
+    sub: u32,
 }
 
 /// The index of one dimension (see the module docs), with filters of type `F`.
@@ -106,14 +113,22 @@ pub(crate) struct PrefixIndex<K, F> {
     chains: Vec<(u32, u32)>,
     links: Vec<Link>,
     members: Vec<Member<F>>,
+    /// Nested indexes over the filter dimension (filtered, vacuously, by this prefix).
+    subs: Vec<PrefixIndex<F, K>>,
     /// Number of distinct prefixes.
     prefixes: usize,
 }
 
-impl<K: Key, F: Copy + Ord> PrefixIndex<K, F> {
-    /// Builds the index of a `bits`-wide space from `(first, last, member)` prefixes. Every
-    /// `first..=last` must be a prefix of the space (as [`covering_prefix`] makes them).
-    pub(crate) fn build(bits: u32, mut prefixes: Vec<(u128, u128, Member<F>)>) -> Self {
+impl<K: Key, F: Key> PrefixIndex<K, F> {
+    /// Builds the index of a `bits`-wide space from `(first, last, member)` prefixes, the filters
+    /// lying in a `filter_bits`-wide space. Every `first..=last` must be a prefix of the space (as
+    /// [`covering_prefix`] makes them). With `nest`, prefixes with many members get a nested index.
+    pub(crate) fn build(
+        bits: u32,
+        filter_bits: u32,
+        mut prefixes: Vec<(u128, u128, Member<F>)>,
+        nest: bool,
+    ) -> Self {
         // Outer prefixes before the inner ones that share their start; members in id order.
         prefixes
             .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.id.cmp(&b.2.id)));
@@ -128,6 +143,7 @@ impl<K: Key, F: Copy + Ord> PrefixIndex<K, F> {
                     first: index_u32(members.len()),
                     len: 0,
                     min: m.id,
+                    sub: NONE,
                 });
             }
             if let Some(link) = own.last_mut() {
@@ -135,6 +151,11 @@ impl<K: Key, F: Copy + Ord> PrefixIndex<K, F> {
             }
             members.push(m);
         }
+        let subs = if nest {
+            nested(bits, filter_bits, &bounds, &mut own, &members)
+        } else {
+            Vec::new()
+        };
         let (starts, innermost, parents) = sweep(bits, &bounds);
         let (links, node_chain) = chains(&own, &parents);
         let chains = innermost
@@ -149,6 +170,7 @@ impl<K: Key, F: Copy + Ord> PrefixIndex<K, F> {
             chains,
             links,
             members,
+            subs,
             prefixes: own.len(),
         };
         index.build_jump();
@@ -194,16 +216,20 @@ impl<K: Key, F: Copy + Ord> PrefixIndex<K, F> {
     /// below `*best` and whose filter range holds `filter`, in ascending id order per prefix; the
     /// first that matches becomes `*best`.
     #[inline]
-    pub(crate) fn probe(
+    pub(crate) fn probe<M: FnMut(u32) -> bool>(
         &self,
         key: K,
         filter: F,
         best: &mut u32,
-        mut matches: impl FnMut(u32) -> bool,
+        matches: &mut M,
     ) {
         for link in self.chain_of(key) {
             if link.min >= *best {
                 return;
+            }
+            if let Some(sub) = self.subs.get(link.sub as usize) {
+                sub.probe(filter, key, best, matches);
+                continue;
             }
             let first = link.first as usize;
             for m in &self.members[first..first + link.len as usize] {
@@ -225,6 +251,11 @@ impl<K: Key, F: Copy + Ord> PrefixIndex<K, F> {
             + self.chains.capacity() * 8
             + self.links.capacity() * size_of::<Link>()
             + self.members.capacity() * size_of::<Member<F>>()
+            + self.subs.iter().map(Self::sub_bytes).sum::<usize>()
+    }
+
+    fn sub_bytes(sub: &PrefixIndex<F, K>) -> usize {
+        size_of::<PrefixIndex<F, K>>() + sub.heap_bytes()
     }
 
     /// Number of distinct prefixes.
@@ -233,8 +264,38 @@ impl<K: Key, F: Copy + Ord> PrefixIndex<K, F> {
     }
 }
 
-/// Marks "no parent".
+/// Marks "no parent" and "no nested index".
 const NONE: u32 = u32::MAX;
+
+/// Builds a nested index over the filter dimension for each prefix with many members, and links
+/// it from the prefix's own link.
+fn nested<K: Key, F: Key>(
+    bits: u32,
+    filter_bits: u32,
+    bounds: &[(u128, u128)],
+    own: &mut [Link],
+    members: &[Member<F>],
+) -> Vec<PrefixIndex<F, K>> {
+    let mut subs = Vec::new();
+    for (link, &(lo, hi)) in own.iter_mut().zip(bounds) {
+        if link.len <= SUB_INDEX_ABOVE {
+            continue;
+        }
+        let first = link.first as usize;
+        let prefixes = members[first..first + link.len as usize]
+            .iter()
+            .map(|m| {
+                let (f_lo, f_hi, _) =
+                    covering_prefix(filter_bits, m.filter.0.widen(), m.filter.1.widen());
+                let filter = (K::narrow(lo), K::narrow(hi));
+                (f_lo, f_hi, Member { id: m.id, filter })
+            })
+            .collect();
+        link.sub = index_u32(subs.len());
+        subs.push(PrefixIndex::build(filter_bits, bits, prefixes, false));
+    }
+    subs
+}
 
 /// Cuts the space into elementary intervals with their innermost prefix, and finds each prefix's
 /// parent. `bounds` are the prefixes, sorted by start, outer first.
@@ -355,7 +416,7 @@ mod tests {
     fn probe_all(ix: &PrefixIndex<u32, u32>, key: u32) -> Vec<u32> {
         let mut seen = Vec::new();
         let mut best = u32::MAX;
-        ix.probe(key, 0, &mut best, |id| {
+        ix.probe(key, 0, &mut best, &mut |id| {
             seen.push(id);
             false
         });
@@ -401,7 +462,7 @@ mod tests {
             p(0xffff_ffff, 32, 6),
             p(0, 32, 8),
         ];
-        let ix = PrefixIndex::<u32, u32>::build(32, with_members(&prefixes));
+        let ix = PrefixIndex::<u32, u32>::build(32, 32, with_members(&prefixes), true);
         assert_eq!(ix.node_count(), 8);
         let mut keys = vec![0u32, 1, u32::MAX, u32::MAX - 1];
         for &(lo, hi, _) in &prefixes {
@@ -422,18 +483,18 @@ mod tests {
     #[test]
     fn best_prunes_the_walk() {
         let prefixes = vec![(0, u128::from(u32::MAX), 0), (0, 255, 4), (0, 15, 2)];
-        let ix = PrefixIndex::<u32, u32>::build(32, with_members(&prefixes));
+        let ix = PrefixIndex::<u32, u32>::build(32, 32, with_members(&prefixes), true);
         // Nothing matches: every member below `best` is tried.
         let mut best = 3;
         let mut tried = Vec::new();
-        ix.probe(7, 0, &mut best, |id| {
+        ix.probe(7, 0, &mut best, &mut |id| {
             tried.push(id);
             false
         });
         assert_eq!(tried, vec![2, 0]);
         // The first match found becomes the bound.
         let mut best = u32::MAX;
-        ix.probe(7, 0, &mut best, |id| id == 2 || id == 4 || id == 0);
+        ix.probe(7, 0, &mut best, &mut |id| id == 2 || id == 4 || id == 0);
         assert_eq!(best, 0);
     }
 
@@ -457,10 +518,10 @@ mod tests {
                 },
             ),
         ];
-        let ix = PrefixIndex::<u32, u32>::build(32, prefixes);
+        let ix = PrefixIndex::<u32, u32>::build(32, 32, prefixes, true);
         let tried = |filter| {
             let mut tried = Vec::new();
-            ix.probe(7, filter, &mut u32::MAX.clone(), |id| {
+            ix.probe(7, filter, &mut u32::MAX.clone(), &mut |id| {
                 tried.push(id);
                 false
             });
@@ -472,11 +533,54 @@ mod tests {
     }
 
     #[test]
+    fn crowded_prefix_gets_a_nested_index() {
+        // 40 members on one prefix, each with its own /24 filter, and one with no filter limit.
+        let mut prefixes: Vec<_> = (0..40u32)
+            .map(|i| {
+                let lo = 0x0a00_0000 + (i << 8);
+                (
+                    0,
+                    255,
+                    Member {
+                        id: i + 1,
+                        filter: (lo, lo | 0xff),
+                    },
+                )
+            })
+            .collect();
+        prefixes.push((
+            0,
+            255,
+            Member {
+                id: 99,
+                filter: (0, u32::MAX),
+            },
+        ));
+        let ix = PrefixIndex::<u32, u32>::build(32, 32, prefixes, true);
+        assert_eq!(ix.subs.len(), 1);
+        let mut tried = Vec::new();
+        let mut best = u32::MAX;
+        ix.probe(7, 0x0a00_0510, &mut best, &mut |id| {
+            tried.push(id);
+            false
+        });
+        tried.sort_unstable();
+        assert_eq!(tried, vec![6, 99]);
+        let mut best = u32::MAX;
+        ix.probe(7, 0x0a00_0510, &mut best, &mut |_| true);
+        assert_eq!(best, 6);
+        // Outside the prefix nothing is tried.
+        let mut best = u32::MAX;
+        ix.probe(256, 0x0a00_0510, &mut best, &mut |_| true);
+        assert_eq!(best, u32::MAX);
+    }
+
+    #[test]
     fn empty_index() {
-        let ix = PrefixIndex::<u128, u32>::build(128, Vec::new());
+        let ix = PrefixIndex::<u128, u32>::build(128, 32, Vec::new(), true);
         assert!(ix.is_empty());
         let mut best = u32::MAX;
-        ix.probe(12345, 0, &mut best, |_| true);
+        ix.probe(12345, 0, &mut best, &mut |_| true);
         assert_eq!(best, u32::MAX);
     }
 }

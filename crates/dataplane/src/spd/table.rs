@@ -167,10 +167,10 @@ impl<K: Key> FamilyTable<K> {
         let [remote, local, remote_port, local_port] = lists;
         Self {
             sels,
-            remote: PrefixIndex::build(addr_bits, remote),
-            local: PrefixIndex::build(addr_bits, local),
-            remote_port: PrefixIndex::build(PORT_BITS, remote_port),
-            local_port: PrefixIndex::build(PORT_BITS, local_port),
+            remote: PrefixIndex::build(addr_bits, addr_bits, remote, true),
+            local: PrefixIndex::build(addr_bits, addr_bits, local, true),
+            remote_port: PrefixIndex::build(PORT_BITS, addr_bits, remote_port, true),
+            local_port: PrefixIndex::build(PORT_BITS, addr_bits, local_port, true),
             wildcard,
             counts,
         }
@@ -181,16 +181,16 @@ impl<K: Key> FamilyTable<K> {
     pub(crate) fn best(&self, p: &Probe<K>) -> Option<u32> {
         let mut best = u32::MAX;
         let sels = &self.sels;
-        let check = |id: u32| sels[id as usize].matches(p);
-        self.remote.probe(p.remote, p.local, &mut best, check);
-        self.local.probe(p.local, p.remote, &mut best, check);
+        let mut check = |id: u32| sels[id as usize].matches(p);
+        self.remote.probe(p.remote, p.local, &mut best, &mut check);
+        self.local.probe(p.local, p.remote, &mut best, &mut check);
         if !self.remote_port.is_empty() {
             self.remote_port
-                .probe(p.remote_port, p.remote, &mut best, check);
+                .probe(p.remote_port, p.remote, &mut best, &mut check);
         }
         if !self.local_port.is_empty() {
             self.local_port
-                .probe(p.local_port, p.remote, &mut best, check);
+                .probe(p.local_port, p.remote, &mut best, &mut check);
         }
         for &id in &self.wildcard {
             if id >= best {
