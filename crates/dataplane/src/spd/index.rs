@@ -5,16 +5,17 @@
 //! *laminar* — two of them are either disjoint or nested — so the prefixes covering a point form a
 //! chain from the innermost one outwards. The index stores that structure directly:
 //!
-//! - `starts`/`chains`: the space cut into elementary intervals, each mapped to the chain of
-//!   prefixes covering it, innermost first, as a slice of `links`;
+//! - `intervals`: the space cut into elementary intervals, each with the chain of prefixes
+//!   covering it, innermost first, as a slice of `links` (start and chain side by side, so the
+//!   binary search's last read brings the chain along);
 //! - `links`: one per (prefix, chain it appears in): the prefix's member slice and the smallest
 //!   selector id on the rest of the chain;
 //! - `members`: selector ids, ascending per prefix, each with a second range — the selector's range
 //!   on another dimension (the *filter*) — checked inline before the selector itself is fetched;
 //! - `subs`: for a prefix holding many members, a nested index of them over the filter dimension,
 //!   probed instead of scanning the members (a two-level, hierarchical lookup);
-//! - `jump`: a table on the top bits of the key that narrows the binary search over `starts` to one
-//!   bucket.
+//! - `jump`: a table on the top bits of the key that narrows the binary search over `intervals` to
+//!   one bucket.
 //!
 //! A probe is then one bucket read, a short binary search and a scan of contiguous links and
 //! members; there is no pointer chasing, so the loads of one chain can overlap. Selector ids are
@@ -86,7 +87,7 @@ pub(crate) struct Member<F> {
 
 /// One prefix as it appears in a chain.
 #[derive(Debug, Clone, Copy)]
-struct Link {
+pub(crate) struct Link {
     /// Members are `members[first..first + len]`.
     first: u32,
     /// Number of members.
@@ -95,6 +96,14 @@ struct Link {
     min: u32,
     /// The nested index of the members in `subs`, or `NONE`.
     sub: u32,
+}
+
+/// An elementary interval: its first key and the chain covering it, `links[chain..chain + len]`.
+#[derive(Debug, Clone, Copy)]
+struct Interval<K> {
+    start: K,
+    chain: u32,
+    len: u32,
 }
 
 /// The index of one dimension (see the module docs), with filters of type `F`.
@@ -107,10 +116,8 @@ pub(crate) struct PrefixIndex<K, F> {
     /// For bucket `b`, the last elementary interval starting at or before the bucket's first key;
     /// one extra entry at the end holds the last interval.
     jump: Vec<u32>,
-    /// Sorted starts of the elementary intervals; `starts[0]` is 0.
-    starts: Vec<K>,
-    /// The chain covering each elementary interval, as `(start, len)` in `links`.
-    chains: Vec<(u32, u32)>,
+    /// The elementary intervals, sorted by start; the first starts at 0.
+    intervals: Vec<Interval<K>>,
     links: Vec<Link>,
     members: Vec<Member<F>>,
     /// Nested indexes over the filter dimension (filtered, vacuously, by this prefix).
@@ -158,16 +165,23 @@ impl<K: Key, F: Key> PrefixIndex<K, F> {
         };
         let (starts, innermost, parents) = sweep(bits, &bounds);
         let (links, node_chain) = chains(&own, &parents);
-        let chains = innermost
-            .iter()
-            .map(|&n| n.map_or((0, 0), |n| node_chain[n as usize]))
+        let intervals = starts
+            .into_iter()
+            .zip(innermost)
+            .map(|(start, n)| {
+                let (chain, len) = n.map_or((0, 0), |n| node_chain[n as usize]);
+                Interval {
+                    start: K::narrow(start),
+                    chain,
+                    len,
+                }
+            })
             .collect();
         let mut index = Self {
             bits,
             shift: 0,
             jump: Vec::new(),
-            starts: starts.into_iter().map(K::narrow).collect(),
-            chains,
+            intervals,
             links,
             members,
             subs,
@@ -179,7 +193,7 @@ impl<K: Key, F: Key> PrefixIndex<K, F> {
 
     /// Fills `jump` with one entry per bucket of the top bits (see [`Self::chain_of`]).
     fn build_jump(&mut self) {
-        let wanted = usize::BITS - self.starts.len().leading_zeros();
+        let wanted = usize::BITS - self.intervals.len().leading_zeros();
         let jump_bits = wanted.clamp(1, MAX_JUMP_BITS).min(self.bits);
         self.shift = self.bits - jump_bits;
         let buckets = 1usize << jump_bits;
@@ -187,12 +201,13 @@ impl<K: Key, F: Key> PrefixIndex<K, F> {
         let mut at = 0usize;
         for b in 0..buckets {
             let first_key = (b as u128) << self.shift;
-            while at + 1 < self.starts.len() && self.starts[at + 1].widen() <= first_key {
+            while at + 1 < self.intervals.len() && self.intervals[at + 1].start.widen() <= first_key
+            {
                 at += 1;
             }
             self.jump.push(index_u32(at));
         }
-        self.jump.push(index_u32(self.starts.len() - 1));
+        self.jump.push(index_u32(self.intervals.len() - 1));
     }
 
     /// Whether no selector is filed here.
@@ -200,16 +215,17 @@ impl<K: Key, F: Key> PrefixIndex<K, F> {
         self.members.is_empty()
     }
 
-    /// The chain of prefixes covering `key`, innermost first.
+    /// The chain of prefixes covering `key`, innermost first (for [`Self::scan`]; finding the
+    /// chains of several dimensions before scanning any lets their memory loads overlap).
     #[inline]
-    fn chain_of(&self, key: K) -> &[Link] {
+    pub(crate) fn chain_of(&self, key: K) -> &[Link] {
         // `key` lies in this index's space, so its bucket is below `jump.len() - 1`.
         let bucket = (key.widen() >> self.shift) as usize;
         let (lo, hi) = (self.jump[bucket] as usize, self.jump[bucket + 1] as usize);
-        // starts[lo] <= key < starts[hi + 1]: the answer lies in lo..=hi.
-        let idx = lo + self.starts[lo + 1..=hi].partition_point(|s| *s <= key);
-        let (start, len) = self.chains[idx];
-        &self.links[start as usize..(start + len) as usize]
+        // Interval lo starts at or before key, interval hi + 1 after it: the answer is in lo..=hi.
+        let idx = lo + self.intervals[lo + 1..=hi].partition_point(|i| i.start <= key);
+        let i = self.intervals[idx];
+        &self.links[i.chain as usize..(i.chain + i.len) as usize]
     }
 
     /// Scans the chain of prefixes covering `key`, calling `matches` on each member whose id is
@@ -223,7 +239,20 @@ impl<K: Key, F: Key> PrefixIndex<K, F> {
         best: &mut u32,
         matches: &mut M,
     ) {
-        for link in self.chain_of(key) {
+        self.scan(self.chain_of(key), key, filter, best, matches);
+    }
+
+    /// [`Self::probe`] on the chain `chain_of(key)` found beforehand.
+    #[inline]
+    pub(crate) fn scan<M: FnMut(u32) -> bool>(
+        &self,
+        chain: &[Link],
+        key: K,
+        filter: F,
+        best: &mut u32,
+        matches: &mut M,
+    ) {
+        for link in chain {
             if link.min >= *best {
                 return;
             }
@@ -247,8 +276,7 @@ impl<K: Key, F: Key> PrefixIndex<K, F> {
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.jump.capacity() * 4
-            + self.starts.capacity() * size_of::<K>()
-            + self.chains.capacity() * 8
+            + self.intervals.capacity() * size_of::<Interval<K>>()
             + self.links.capacity() * size_of::<Link>()
             + self.members.capacity() * size_of::<Member<F>>()
             + self.subs.iter().map(Self::sub_bytes).sum::<usize>()

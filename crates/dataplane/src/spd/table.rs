@@ -182,8 +182,12 @@ impl<K: Key> FamilyTable<K> {
         let mut best = u32::MAX;
         let sels = &self.sels;
         let mut check = |id: u32| sels[id as usize].matches(p);
-        self.remote.probe(p.remote, p.local, &mut best, &mut check);
-        self.local.probe(p.local, p.remote, &mut best, &mut check);
+        let (remote_chain, local_chain) =
+            (self.remote.chain_of(p.remote), self.local.chain_of(p.local));
+        self.remote
+            .scan(remote_chain, p.remote, p.local, &mut best, &mut check);
+        self.local
+            .scan(local_chain, p.local, p.remote, &mut best, &mut check);
         if !self.remote_port.is_empty() {
             self.remote_port
                 .probe(p.remote_port, p.remote, &mut best, &mut check);
