@@ -224,9 +224,14 @@ fn case(rng: &mut Rng, n: usize) -> (Case, String) {
         .count();
     let stats = compiled.stats();
     let line = format!(
-        "spd_stats policies={n} rows_v4={} rows_v6={} prefixes={} heap_bytes={} \
+        "spd_stats policies={n} rows_v4={} rows_v6={} prefixes={} index_bytes={} heap_bytes={} \
          packets_hitting_a_policy={hits}/{PACKETS} v4_filed={:?}",
-        stats.v4_rows, stats.v6_rows, stats.prefixes, stats.heap_bytes, stats.v4_dimensions
+        stats.v4_rows,
+        stats.v6_rows,
+        stats.prefixes,
+        stats.index_bytes,
+        stats.heap_bytes,
+        stats.v4_dimensions
     );
     let c = Case {
         n,

@@ -164,7 +164,8 @@ impl<K: Key, F: Key> PrefixIndex<K, F> {
             Vec::new()
         };
         let (starts, innermost, parents) = sweep(bits, &bounds);
-        let (links, node_chain) = chains(&own, &parents);
+        let (mut links, node_chain) = chains(&own, &parents);
+        links.shrink_to_fit();
         let intervals = starts
             .into_iter()
             .zip(innermost)

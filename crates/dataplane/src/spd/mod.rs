@@ -151,7 +151,9 @@ pub struct CompiledStats {
     pub v6_dimensions: DimensionCounts,
     /// Distinct prefixes in the indexes, both families.
     pub prefixes: usize,
-    /// Heap bytes held by the classifier (templates included).
+    /// Heap bytes of what lookups read: compiled selectors, indexes, verdicts.
+    pub index_bytes: usize,
+    /// Heap bytes held in all (the PROTECT templates, read only for ACQUIRE, included).
     pub heap_bytes: usize,
 }
 
@@ -259,16 +261,17 @@ impl CompiledSpd {
                     + t.proposals.iter().map(String::capacity).sum::<usize>()
             })
             .sum();
+        let index_bytes = self.v4.heap_bytes()
+            + self.v6.heap_bytes()
+            + self.outcomes.capacity() * size_of::<Verdict>();
         CompiledStats {
             v4_rows: self.v4.len(),
             v6_rows: self.v6.len(),
             v4_dimensions: self.v4.counts(),
             v6_dimensions: self.v6.counts(),
             prefixes: self.v4.prefix_count() + self.v6.prefix_count(),
-            heap_bytes: self.v4.heap_bytes()
-                + self.v6.heap_bytes()
-                + self.outcomes.capacity() * size_of::<Verdict>()
-                + template_bytes,
+            index_bytes,
+            heap_bytes: index_bytes + template_bytes,
         }
     }
 }
