@@ -12,14 +12,18 @@
 //! - [`lifetime`]: soft/hard lifetimes in bytes, packets and time, and the events they raise;
 //! - [`drop`](mod@drop): why packets are dropped, counted per reason;
 //! - [`sa`]: the SA configuration and the shared per-SA state objects that compose the above;
-//! - [`spd`]: the compiled SPD classifier, checked against `rampart_policy::Spd::lookup`.
+//! - [`spd`]: the compiled SPD classifier, checked against `rampart_policy::Spd::lookup`;
+//! - [`sad`]: inbound SAs by SPI, outbound SAs by request id, SA pairs, published as snapshots;
+//! - [`snapshot`]: the lock-free-to-read swappable table cell that SAD and SPD are published in.
 #![forbid(unsafe_code)]
 
 pub mod drop;
 pub mod lifetime;
 pub mod replay;
 pub mod sa;
+pub mod sad;
 pub mod seq;
+pub mod snapshot;
 pub mod spd;
 pub mod time;
 
