@@ -11,10 +11,10 @@
 //! # Design
 //!
 //! Every selector set of every entry (and the IKE bypass selectors, ranked ahead of all entries)
-//! becomes one [`table`] row, numbered in match order, and is filed under the *single* dimension
+//! becomes one row (module `table`), numbered in match order, and is filed under the *single* dimension
 //! that narrows it most: remote address, local address, remote port or local port, as the
 //! smallest prefix of that dimension covering its range. Each dimension is a longest-prefix-match
-//! [`index`] whose covering prefixes form a chain; a lookup probes the four dimensions with the
+//! index (module `index`) whose covering prefixes form a chain; a lookup probes the four dimensions with the
 //! packet's values, fully checks the rows on the chains, and keeps the lowest-numbered row that
 //! matches, skipping any node whose chain holds no row numbered below the best match so far.
 //! Rows no dimension narrows (e.g. `any ↔ any, proto icmp`) sit on a wildcard list checked last.
