@@ -11,13 +11,17 @@
 //! # Design
 //!
 //! Every selector set of every entry (and the IKE bypass selectors, ranked ahead of all entries)
-//! becomes one row (module `table`), numbered in match order, and is filed under the *single* dimension
-//! that narrows it most: remote address, local address, remote port or local port, as the
-//! smallest prefix of that dimension covering its range. Each dimension is a longest-prefix-match
-//! index (module `index`) whose covering prefixes form a chain; a lookup probes the four dimensions with the
-//! packet's values, fully checks the rows on the chains, and keeps the lowest-numbered row that
-//! matches, skipping any node whose chain holds no row numbered below the best match so far.
-//! Rows no dimension narrows (e.g. `any ↔ any, proto icmp`) sit on a wildcard list checked last.
+//! becomes one row (module `table`), numbered in match order, and is filed under the *single*
+//! dimension that narrows it most: remote address, local address, remote port or local port, as
+//! the smallest prefix of that dimension covering its range. Each dimension is a longest-prefix-
+//! match index (module `index`): a jump table on the top bits and a binary search find the
+//! elementary interval holding the packet's value, which carries the chain of prefixes covering
+//! it, laid out contiguously. Each row on a chain carries its range on a second address dimension,
+//! checked inline before the row is fetched; a prefix crowded with rows gets a nested index over
+//! that second dimension instead (a two-level lookup). The lookup keeps the lowest-numbered row
+//! that fully matches, and skips any part of a chain that holds no row numbered below the best
+//! match so far. Rows no dimension narrows (e.g. `any <-> any, proto icmp`) sit on a wildcard list
+//! checked last.
 //!
 //! Why this shape rather than the alternatives:
 //!
