@@ -127,13 +127,8 @@ fn random_spd(rng: &mut Rng, n: usize) -> Spd {
         selectors: vec![Selector::any(rampart_policy::Family::V4)],
         action: Action::Discard,
     });
-    // Inserting in priority order keeps `Spd::insert` from shifting the vector.
-    entries.sort_by_key(|e| e.priority);
-    let mut spd = Spd::new();
+    let mut spd = Spd::from_entries(entries).expect("names are unique");
     spd.set_ike_addrs(vec![IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))]);
-    for e in entries {
-        spd.insert(e).expect("names are unique");
-    }
     spd
 }
 

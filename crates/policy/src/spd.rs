@@ -215,6 +215,26 @@ impl Spd {
         Self::default()
     }
 
+    /// An SPD holding `entries`, ordered as if inserted one by one with [`insert`](Self::insert)
+    /// (by priority, ties in the given order), in O(n log n): for loading a whole configuration.
+    pub fn from_entries(entries: impl IntoIterator<Item = SpdEntry>) -> Result<Self, PolicyError> {
+        let mut entries: Vec<SpdEntry> = entries.into_iter().collect();
+        let mut names = std::collections::HashSet::with_capacity(entries.len());
+        for e in &entries {
+            if !names.insert(e.name.as_str()) {
+                return Err(PolicyError::DuplicateName {
+                    name: e.name.clone(),
+                });
+            }
+        }
+        // A stable sort keeps insertion order among equal priorities, as `insert` does.
+        entries.sort_by_key(|e| e.priority);
+        Ok(Self {
+            entries,
+            ike_addrs: Vec::new(),
+        })
+    }
+
     /// Adds an entry after every entry of lower or equal priority. Names must be unique.
     pub fn insert(&mut self, entry: SpdEntry) -> Result<(), PolicyError> {
         if self.entries.iter().any(|e| e.name == entry.name) {

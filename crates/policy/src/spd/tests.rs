@@ -236,3 +236,23 @@ proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// Loading a configuration at once orders entries exactly as inserting them one by one.
+    #[test]
+    fn from_entries_orders_like_repeated_insert(entries in arb_entries(40)) {
+        let bulk = Spd::from_entries(entries.clone()).expect("arb_entries names are unique");
+        proptest::prop_assert_eq!(bulk, spd_of(&entries));
+    }
+}
+
+#[test]
+fn from_entries_rejects_duplicate_names() {
+    let any = || vec![Selector::any(crate::Family::V4)];
+    let a = entry("dup", 1, Direction::Outbound, any(), Action::Bypass);
+    let b = entry("dup", 2, Direction::Inbound, any(), Action::Discard);
+    assert!(matches!(
+        Spd::from_entries([a, b]),
+        Err(PolicyError::DuplicateName { name }) if name == "dup"
+    ));
+}
