@@ -64,15 +64,6 @@ pub(crate) fn getsockopt_int(
     Ok(value)
 }
 
-/// Puts `fd` in non-blocking mode.
-pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl(F_GETFL) on any fd only reads flags; an invalid fd gives EBADF.
-    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
-    // SAFETY: as above; F_SETFL only changes the status flags.
-    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
-    Ok(())
-}
-
 /// `read(2)` into `buf`.
 pub(crate) fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: the pointer and length describe `buf`, writable for the whole call.

@@ -24,16 +24,16 @@
 pub mod checksum;
 mod fd;
 pub mod gso;
-// mod mmsg;
+mod mmsg;
 pub mod netlink;
-// pub mod netns;
-// pub mod poll;
-// pub mod raw;
+pub mod netns;
+pub mod poll;
+pub mod raw;
 pub mod rtnl;
 mod sockaddr;
-// pub mod tun;
-// pub mod udp;
+pub mod tun;
+pub mod udp;
 pub mod vnet;
 
 pub use fd::if_index;
-// pub use mmsg::{BATCH_MAX, RecvMeta, Transmit};
+pub use mmsg::{BATCH_MAX, RecvMeta, Transmit};
