@@ -12,7 +12,7 @@
 //!   [`udp::UdpSocket`] (batched with `sendmmsg`, optionally UDP GSO);
 //! - inbound, ESP arrives on the raw socket or UDP 4500 (batched with `recvmmsg`, optionally
 //!   UDP GRO), is decrypted, and the inner packet is written to the TUN device;
-//! - IKE datagrams arrive on UDP 500/4500 with their destination address ([`udp::RecvMeta`]),
+//! - IKE datagrams arrive on UDP 500/4500 with their destination address ([`RecvMeta`]),
 //!   so replies leave from the address the request came to;
 //! - interface setup (address, MTU, up, routes into a table) goes over rtnetlink
 //!   ([`netlink::Netlink`], messages encoded in [`rtnl`]);

@@ -139,8 +139,8 @@ impl Waker {
     pub fn new() -> io::Result<Self> {
         // SAFETY: eventfd takes an initial value and flags and returns a new fd or -1.
         let raw = fd::cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
-        // SAFETY: `raw` is a fresh fd owned by nobody else.
         Ok(Self {
+            // SAFETY: `raw` is a fresh fd owned by nobody else.
             fd: unsafe { OwnedFd::from_raw_fd(raw) },
         })
     }

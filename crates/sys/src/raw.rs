@@ -3,7 +3,7 @@
 //! The data plane builds the whole outer packet itself, so:
 //!
 //! - **IPv4** sockets set `IP_HDRINCL`: a send's payload is the complete IPv4 packet (outer header
-//!   + ESP) and goes out as it is — the kernel only fills the header checksum, the total length,
+//!   and ESP) and goes out as it is — the kernel only fills the header checksum, the total length,
 //!   and the identification when it is 0. [`Transmit::dst`] must still be the header's
 //!   destination (port 0), for routing. A receive returns the IPv4 header followed by ESP; the
 //!   addresses are in the header ([`RecvMeta::dst`] repeats the destination from `IP_PKTINFO`).

@@ -436,3 +436,105 @@ fn raw_esp_v4_and_v6() {
     assert_eq!(meta[0].src.ip(), src6);
     assert_eq!(meta[0].dst, Some("2001:db8::2".parse().expect("literal")));
 }
+
+/// A TCP stream routed into a TUN device with TSO on: after a hand-made SYN-ACK (MSS 1360) the
+/// kernel sends its first window as a TSO super-packet, which cuts into checksummed segments
+/// whose payload is the stream in order.
+#[test]
+fn tun_vnet_header_tcp_super_packet() {
+    let Some(pair) = Pair::new() else { return };
+    let tun = tun_in(
+        &pair.a,
+        TunOptions {
+            vnet_hdr: true,
+            ..TunOptions::default()
+        },
+    );
+    let data: Vec<u8> = (0..30_000u32).map(|i| (i % 253) as u8).collect();
+    let to_send = data.clone();
+    // Threads inherit the namespace of the thread that spawns them.
+    let client = netns::run_in(&pair.a, move || {
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut s = std::net::TcpStream::connect(sa("203.0.113.5:80")).expect("connect");
+            let n = s.write(&to_send).expect("write");
+            (s, n)
+        })
+    })
+    .expect("enter namespace");
+
+    let mut buf = vec![0u8; 65536 + VnetHdr::LEN];
+    let mut seg = [0u8; 2000];
+    let mut next_seq = None;
+    let mut stream = Vec::new();
+    let mut supers = 0;
+    while stream.len() < 10 * 1360 {
+        wait_readable(&tun);
+        let n = tun.read(&mut buf).expect("read TUN");
+        let (hdr, pkt) = VnetHdr::parse(&buf[..n]).expect("vnet header");
+        if pkt.first().map(|b| b >> 4) != Some(4) || pkt.get(9) != Some(&6) {
+            continue; // IPv6 RS/MLD from the kernel
+        }
+        if hdr.gso_type == GsoType::TcpV4 {
+            assert_eq!(hdr.gso_size, 1360, "MSS from our SYN-ACK");
+            supers += 1;
+        }
+        let mut segs = Segments::new(&hdr, pkt).expect("valid offload packet");
+        while let Some(len) = segs.next_into(&mut seg) {
+            let d = &seg[..len.expect("segment fits")];
+            assert!(d.len() <= 1400, "segment fits the TUN MTU");
+            assert_eq!(
+                checksum::fold(checksum::add(&d[..20], 0)),
+                0xffff,
+                "IPv4 header checksum"
+            );
+            let tcp = &d[20..];
+            let src = Ipv4Addr::new(d[12], d[13], d[14], d[15]);
+            let pseudo =
+                checksum::pseudo_header_v4(src, [203, 0, 113, 5].into(), 6, tcp.len() as u16);
+            assert_eq!(
+                checksum::fold(checksum::add(tcp, pseudo)),
+                0xffff,
+                "TCP checksum"
+            );
+            let seq = u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]);
+            let payload = &tcp[usize::from(tcp[12] >> 4) * 4..];
+            if tcp[13] & 0x02 != 0 {
+                // The SYN: answer it.
+                next_seq = Some(seq.wrapping_add(1));
+                tun.write_packet(&syn_ack(d)).expect("write SYN-ACK");
+            } else if !payload.is_empty() {
+                assert_eq!(Some(seq), next_seq, "segments in sequence");
+                next_seq = Some(seq.wrapping_add(payload.len() as u32));
+                stream.extend_from_slice(payload);
+            }
+        }
+    }
+    assert!(supers >= 1, "TSO on but no super-packet");
+    assert_eq!(stream, data[..stream.len()]);
+    let (_socket, written) = client.join().expect("client thread");
+    assert!(written >= stream.len());
+}
+
+/// A SYN-ACK answering the IPv4 SYN `syn`, with an MSS option of 1360.
+fn syn_ack(syn: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6, 0, 0];
+    p.extend_from_slice(&syn[16..20]);
+    p.extend_from_slice(&syn[12..16]);
+    let sum = checksum::finish(checksum::add(&p, 0));
+    p[10..12].copy_from_slice(&sum.to_be_bytes());
+    let tcp = &syn[20..];
+    let ack = u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]).wrapping_add(1);
+    let mut t = vec![0, 80, tcp[0], tcp[1], 0, 0, 0x03, 0xe8];
+    t.extend_from_slice(&ack.to_be_bytes());
+    t.extend_from_slice(&[6 << 4, 0x12, 0xff, 0xff, 0, 0, 0, 0, 2, 4, 0x05, 0x50]);
+    let src = Ipv4Addr::new(p[12], p[13], p[14], p[15]);
+    let dst = Ipv4Addr::new(p[16], p[17], p[18], p[19]);
+    let sum = checksum::finish(checksum::add(
+        &t,
+        checksum::pseudo_header_v4(src, dst, 6, 24),
+    ));
+    t[16..18].copy_from_slice(&sum.to_be_bytes());
+    p.extend_from_slice(&t);
+    p
+}
