@@ -12,6 +12,7 @@ mod cert_pair;
 
 use std::net::Ipv4Addr;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cert_pair::{A, B, Side, leaf_signer, run_pair, trusting, up_count};
 use rampart_crypto::{AeadAlg, CipherAlg, EncrAlg, IntegAlg, SecretBytes};
@@ -149,7 +150,9 @@ fn dissect(a: &Side, b: &Side, fields: &[&str], corrupt_sk_r: bool) -> Option<Ve
         .collect();
     let dir = std::env::temp_dir().join(format!("rampart-tshark-ike-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("{}.pcap", keys.spi_i));
+    // Tests run in parallel with the same seed (hence SPIs): one file per call.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let file = dir.join(format!("{}.pcap", CALLS.fetch_add(1, Ordering::Relaxed)));
     std::fs::write(&file, pcap(&packets)).unwrap();
     let mut cmd = Command::new("tshark");
     cmd.arg("-n")
@@ -163,6 +166,8 @@ fn dissect(a: &Side, b: &Side, fields: &[&str], corrupt_sk_r: bool) -> Option<Ve
     }
     let out = rampart_testkit::run("tshark", &mut cmd, b"");
     let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_dir(&dir); // fails while another test still has its file there
+
     let out = out?;
     Some(
         out.lines()
