@@ -3,12 +3,13 @@
 //!
 //! PSK is implemented here. Signatures go through [`Signer`] (`Send + Sync` trait objects, so
 //! private keys can later live in another process or an HSM) and [`SignatureVerifier`] (given the
-//! peer's certificates); the certificate code lives in `rampart-crypto` and is plugged in later.
+//! peer's certificates); `cert.rs` implements both over `rampart-crypto`'s X.509 code.
 
-use rampart_crypto::{Prf, PrfAlg, SecretBytes};
+use rampart_crypto::sig::SignatureScheme;
+use rampart_crypto::{Prf, PrfAlg, SecretBytes, SecureRandom};
 use rampart_policy::pad::Identity;
 use rampart_wire::ike::IdPayload;
-use rampart_wire::ike::iana::{AuthMethod, IdType};
+use rampart_wire::ike::iana::{AuthMethod, HashAlgorithm, IdType};
 
 /// The padding string of the PSK integrity code (RFC 7296 §2.15).
 const KEY_PAD: &[u8] = b"Key Pad for IKEv2";
@@ -19,28 +20,53 @@ const KEY_PAD: &[u8] = b"Key Pad for IKEv2";
 pub struct AuthError(pub String);
 
 /// Makes our AUTH signature (RFC 7296 §2.15, RFC 7427). Implementations may forward the request
-/// to another process; the engine only sees the bytes.
+/// to another process or an HSM; the engine only sees the bytes. [`CertSigner`] is the
+/// in-process one.
+///
+/// [`CertSigner`]: crate::CertSigner
 pub trait Signer: Send + Sync {
-    /// The AUTH method this signer produces (e.g. [`AuthMethod::DIGITAL_SIGNATURE`]).
-    fn auth_method(&self) -> AuthMethod;
     /// Our certificate chain, end entity first, DER-encoded, for CERT payloads.
     fn certificates(&self) -> Vec<Vec<u8>>;
-    /// The AUTH payload data over `signed_octets`.
-    fn sign(&self, signed_octets: &[u8]) -> Result<Vec<u8>, AuthError>;
+    /// The AUTH method and Authentication Data over `signed_octets`. `peer_hashes` is what the
+    /// peer announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4), `None` if it sent none: with
+    /// method 14 the signature's hash must be one of them.
+    fn sign(
+        &self,
+        rng: &dyn SecureRandom,
+        peer_hashes: Option<&[HashAlgorithm]>,
+        signed_octets: &[u8],
+    ) -> Result<(AuthMethod, Vec<u8>), AuthError>;
 }
 
-/// Checks the peer's AUTH signature against the certificates it sent.
+/// What the peer offered as proof of its identity in IKE_AUTH.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct PeerProof<'a> {
+    /// The peer's IDi or IDr payload.
+    pub id: &'a IdPayload,
+    /// The data of its CERT payloads of encoding X.509 Signature, in order (end entity first).
+    pub certificates: &'a [Vec<u8>],
+    /// The AUTH method.
+    pub method: AuthMethod,
+    /// The AUTH payload's Authentication Data.
+    pub auth_data: &'a [u8],
+    /// The octets the signature must cover (RFC 7296 §2.15).
+    pub signed_octets: &'a [u8],
+}
+
+/// Checks the peer's AUTH signature against the certificates it sent. [`CertVerifier`] is the
+/// X.509 one.
+///
+/// [`CertVerifier`]: crate::CertVerifier
 pub trait SignatureVerifier: Send + Sync {
-    /// Whether `auth_data` (of `method`) is the peer's signature over `signed_octets`, made by
-    /// the key of `peer_certificates[0]`, which must chain to a trust anchor and bind `peer_id`.
-    fn verify(
-        &self,
-        peer_id: &Identity,
-        peer_certificates: &[Vec<u8>],
-        method: AuthMethod,
-        signed_octets: &[u8],
-        auth_data: &[u8],
-    ) -> Result<(), AuthError>;
+    /// The Certification Authority data of the CERTREQ we send (RFC 7296 §3.7: the SHA-1 hashes
+    /// of our trust anchors' public keys); empty: send no CERTREQ.
+    fn certificate_request(&self) -> Vec<u8>;
+    /// Whether `proof` holds the peer's signature over its signed octets, made by the key of its
+    /// end-entity certificate, which must chain to a trust anchor and bind the ID payload.
+    /// Returns the signature scheme used, so the engine can hold it to the hashes it announced;
+    /// the error is a diagnosis for the operator.
+    fn verify(&self, proof: &PeerProof<'_>) -> Result<SignatureScheme, AuthError>;
 }
 
 /// The octets an AUTH payload covers (RFC 7296 §2.15):
@@ -73,8 +99,8 @@ pub(crate) fn psk_auth(prf: PrfAlg, psk: &SecretBytes, signed_octets: &[u8]) -> 
     Prf::new(prf, key.expose()).compute(&[signed_octets])
 }
 
-/// The ID payload asserting `id` (RFC 7296 §3.5). Distinguished names need their DER form,
-/// which the certificate code will provide; until then they are refused.
+/// The ID payload asserting `id` (RFC 7296 §3.5). Distinguished names need their DER form, which
+/// only our certificate has (see `cert::dn_id_payload`): refused here.
 pub(crate) fn id_payload(id: &Identity) -> Option<IdPayload> {
     let (id_type, data) = match id {
         Identity::Addr(std::net::IpAddr::V4(a)) => (IdType::IPV4_ADDR, a.octets().to_vec()),
@@ -89,6 +115,9 @@ pub(crate) fn id_payload(id: &Identity) -> Option<IdPayload> {
 
 /// The identity an ID payload asserts, or `None` if we cannot interpret it.
 pub(crate) fn identity(p: &IdPayload) -> Option<Identity> {
+    if p.id_type == IdType::DER_ASN1_DN {
+        return crate::cert::dn_identity(&p.data);
+    }
     Identity::from_wire(p.id_type.0, &p.data).ok()
 }
 

@@ -22,7 +22,8 @@ use crate::auth::{SignatureVerifier, Signer};
 pub enum LocalAuth {
     /// Shared Key Message Integrity Code with this pre-shared key.
     Psk(SecretBytes),
-    /// A digital signature made by `signer` (not implemented yet: initiating fails).
+    /// A digital signature made by `signer` (e.g. [`CertSigner`](crate::CertSigner)), with its
+    /// certificates sent in CERT payloads.
     Signature(Arc<dyn Signer>),
 }
 
@@ -41,8 +42,8 @@ impl core::fmt::Debug for LocalAuth {
 pub enum RemoteAuth {
     /// The peer's AUTH must be the PSK integrity code under this key.
     Psk(SecretBytes),
-    /// The peer signs; `verifier` checks the signature against its certificate (not implemented
-    /// yet: such peers fail authentication).
+    /// The peer signs; `verifier` (e.g. [`CertVerifier`](crate::CertVerifier)) checks its
+    /// certificate chain, identity binding and signature. Its anchors go out in CERTREQ.
     Signature(Arc<dyn SignatureVerifier>),
 }
 

@@ -11,18 +11,19 @@
 //! ([`Endpoint::initiate`]) return a new SA.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use rampart_crypto::{SecretBytes, SecureRandom};
 use rampart_wire::ike::iana::{ExchangeType, NotifyType};
-use rampart_wire::ike::{IkeHeader, Message, Payload};
+use rampart_wire::ike::{IkeHeader, Message, NotifyPayload, Payload};
 
 use crate::config::{Connection, EndpointConfig};
 use crate::event::{EndpointEvent, Transmit};
 use crate::failure::Failure;
 use crate::ike_sa::{IkeSa, Shared};
 use crate::nat::cookie;
+use crate::notify::{RateLimit, RawHeader, unprotected_response, unsupported_critical};
 use crate::sa_init::{Path, error_response};
 use crate::spi::SpiAllocator;
 use crate::time::Instant;
@@ -43,6 +44,8 @@ pub enum DatagramEvent {
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
+    /// The peer's address (for INITIAL_CONTACT: is this the only SA with it?).
+    remote: IpAddr,
     half_open: bool,
     /// For responder SAs: the initiator's address and SPI, to route retransmitted IKE_SA_INIT.
     initiator: Option<(SocketAddr, u64)>,
@@ -56,6 +59,8 @@ pub struct Endpoint {
     by_initiator: HashMap<(SocketAddr, u64), u64>,
     half_open: usize,
     transmits: VecDeque<Transmit>,
+    /// Unprotected error answers (INVALID_IKE_SPI, INVALID_MAJOR_VERSION, ...).
+    unprotected: RateLimit,
 }
 
 impl core::fmt::Debug for Endpoint {
@@ -84,6 +89,7 @@ impl Endpoint {
             by_initiator: HashMap::new(),
             half_open: 0,
             transmits: VecDeque::new(),
+            unprotected: RateLimit::default(),
         })
     }
 
@@ -128,10 +134,13 @@ impl Endpoint {
         let spi = self.fresh_spi().ok_or_else(|| Failure::Config {
             what: "no IKE SPI available".into(),
         })?;
-        let sa = IkeSa::initiate(self.shared.clone(), now, connection, child, spi, path)?;
+        let mut sa = IkeSa::initiate(self.shared.clone(), now, connection, child, spi, path)?;
+        // §2.4: INITIAL_CONTACT when we hold no other IKE SA with this peer.
+        sa.set_initial_contact(!self.sas.values().any(|e| e.remote == r));
         self.sas.insert(
             spi,
             Entry {
+                remote: r,
                 half_open: false,
                 initiator: None,
             },
@@ -158,7 +167,14 @@ impl Endpoint {
         remote: SocketAddr,
         bytes: &[u8],
     ) -> Option<DatagramEvent> {
-        let h = IkeHeader::new_checked(bytes).ok()?;
+        let h = match IkeHeader::new_checked(bytes) {
+            Ok(h) => h,
+            Err(rampart_wire::Error::BadVersion { .. }) => {
+                self.answer_higher_version(now, local, remote, bytes);
+                return None;
+            }
+            Err(_) => return None,
+        };
         let flags = h.flags();
         let initial = h.exchange_type() == ExchangeType::IKE_SA_INIT
             && !flags.response()
@@ -176,9 +192,55 @@ impl Endpoint {
         } else {
             h.spi_i()
         };
-        self.sas
-            .contains_key(&ours)
-            .then_some(DatagramEvent::ForSa(IkeSaHandle(ours)))
+        if self.sas.contains_key(&ours) {
+            return Some(DatagramEvent::ForSa(IkeSaHandle(ours)));
+        }
+        // §2.21.4: a request for an IKE SA we do not know may be answered, unprotected, with
+        // INVALID_IKE_SPI; a response never is.
+        let n = NotifyPayload::new(NotifyType::INVALID_IKE_SPI, Vec::new());
+        self.answer_unprotected(now, local, remote, bytes, n);
+        None
+    }
+
+    /// §2.5: a request of a higher major version is answered with INVALID_MAJOR_VERSION, in a
+    /// version 2.0 header (the closest version we speak). Lower versions (IKEv1) are dropped.
+    fn answer_higher_version(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+    ) {
+        if RawHeader::read(bytes).is_some_and(|h| h.major_version > 2) {
+            let n = NotifyPayload::new(NotifyType::INVALID_MAJOR_VERSION, Vec::new());
+            self.answer_unprotected(now, local, remote, bytes, n);
+        }
+    }
+
+    /// Queues an unprotected one-notify answer to the request in `bytes`, within the rate
+    /// limit; responses are never answered.
+    fn answer_unprotected(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+        notify: NotifyPayload,
+    ) {
+        let Some(h) = RawHeader::read(bytes).filter(RawHeader::is_request) else {
+            return;
+        };
+        if !self.unprotected.allow(now) {
+            return;
+        }
+        let payload = unprotected_response(&h, notify);
+        if !payload.is_empty() {
+            self.transmits.push_back(Transmit {
+                local,
+                remote,
+                payload,
+            });
+        }
     }
 
     fn new_responder(
@@ -192,7 +254,16 @@ impl Endpoint {
         if self.half_open >= config.half_open_limit {
             return None;
         }
-        let msg = Message::parse(bytes).ok()?;
+        let msg = match Message::parse(bytes) {
+            Ok(m) => m,
+            Err(rampart_wire::Error::UnknownCriticalPayload { payload_type }) => {
+                // §2.5: reject, naming the payload type.
+                let n = unsupported_critical(payload_type);
+                self.answer_unprotected(now, local, remote, bytes, n);
+                return None;
+            }
+            Err(_) => return None,
+        };
         if self.half_open >= config.cookie_threshold
             && !self.cookie_ok(&msg, Path { local, remote })?
         {
@@ -210,6 +281,7 @@ impl Endpoint {
         self.sas.insert(
             spi,
             Entry {
+                remote: remote.ip(),
                 half_open: true,
                 initiator: Some((remote, msg.spi_i)),
             },

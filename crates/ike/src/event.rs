@@ -134,6 +134,13 @@ pub enum Event {
         /// Why.
         reason: Failure,
     },
+    /// The peer sent INITIAL_CONTACT (RFC 7296 §2.4) in IKE_AUTH: it has no other IKE SA with
+    /// us, so the daemon should delete every older IKE SA (and their child SAs) with this peer
+    /// identity. Reported after [`Event::IkeSaUp`].
+    InitialContact {
+        /// The peer's authenticated identity.
+        peer_id: Identity,
+    },
     /// A child SA is gone: remove both directions.
     ChildSaDeleted {
         /// The child configuration's name.

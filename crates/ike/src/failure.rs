@@ -79,7 +79,7 @@ impl Failure {
         let hint = match notify {
             NotifyType::NO_PROPOSAL_CHOSEN => "compare the proposals configured on both sides",
             NotifyType::AUTHENTICATION_FAILED => {
-                "check the identities and pre-shared key configured on both sides"
+                "check the identities and credentials (pre-shared key or certificates) on both sides"
             }
             NotifyType::TS_UNACCEPTABLE => "compare the traffic selectors on both sides",
             NotifyType::INVALID_SYNTAX => "the peer could not parse our message",

@@ -356,11 +356,37 @@ impl IkeSa {
         self.drive(now);
     }
 
-    /// Decrypts an SK message; `None` (drop silently, §2.21.1) if it does not verify.
+    /// Decrypts an SK message; `None` (drop silently, §2.21.1) if it does not verify. A
+    /// request that verifies but does not parse is answered with its error notify
+    /// (`notify::for_undecodable_request`).
     fn open(&mut self, msg: &Message, bytes: &[u8], now: Instant) -> Option<Vec<Payload>> {
-        let payloads = self.keyed.as_ref()?.sk.open(bytes, msg).ok()?;
-        self.heard(now);
-        Some(payloads)
+        match self.keyed.as_ref()?.sk.open(bytes, msg) {
+            Ok(payloads) => {
+                self.heard(now);
+                Some(payloads)
+            }
+            Err(e) => {
+                let answer = crate::notify::for_undecodable_request(&e);
+                if let Some(n) = answer.filter(|_| !msg.flags.response()) {
+                    self.heard(now);
+                    self.respond_encrypted(msg, &[Payload::Notify(n)]);
+                }
+                None
+            }
+        }
+    }
+
+    /// Asks for INITIAL_CONTACT in our IKE_AUTH request (the endpoint knows no other IKE SA
+    /// with the peer). Only meaningful before the IKE_SA_INIT response arrives.
+    pub(crate) fn set_initial_contact(&mut self, yes: bool) {
+        if let State::InitiatorInit { init, .. } = &mut self.state {
+            init.initial_contact = yes;
+        }
+    }
+
+    /// The keys after IKE_SA_INIT, for `dangerous_export_keys`.
+    pub(crate) fn keyed(&self) -> Option<&Keyed> {
+        self.keyed.as_deref()
     }
 
     fn heard(&mut self, now: Instant) {
@@ -450,11 +476,24 @@ impl IkeSa {
         };
         match crate::ike_auth::complete(&conn, keyed, payloads, child) {
             Ok((peer, child)) => {
-                self.establish(now, peer);
+                self.establish(now, peer.clone());
+                if crate::notify::has_initial_contact(payloads) {
+                    self.events
+                        .push_back(Event::InitialContact { peer_id: peer });
+                }
                 self.child_outcome(child);
             }
             Err(f) => {
                 self.state = State::InitiatorAuth { child: None };
+                if let Some(n) = crate::notify::after_failed_auth_response(&f) {
+                    // §2.21.2: tell the responder in a separate INFORMATIONAL, sent once.
+                    self.send_encrypted_request(
+                        now,
+                        RequestKind::Dpd,
+                        ExchangeType::INFORMATIONAL,
+                        &[Payload::Notify(n)],
+                    );
+                }
                 self.close(DownReason::Failed(f));
             }
         }
@@ -588,8 +627,9 @@ impl IkeSa {
             .filter(|c| c.accepts_remote(self.remote.ip()))
             .flat_map(|c| c.ike_proposals.iter().cloned())
             .collect();
-        match crate::sa_init::respond(&ours, msg, bytes, self.spi_r, self.path(), &self.shared.rng)
-        {
+        let certreq = crate::cert::certreq_for(&config, self.remote.ip());
+        let (spi_r, path) = (self.spi_r, self.path());
+        match crate::sa_init::respond(&ours, &certreq, msg, bytes, spi_r, path, &self.shared.rng) {
             Ok((keyed, response)) => {
                 self.keyed = Some(Box::new(keyed));
                 self.state = State::ResponderAuth;
@@ -625,7 +665,12 @@ impl IkeSa {
             Ok(accepted) => {
                 self.respond_encrypted(msg, &accepted.response);
                 self.connection = Some(accepted.connection);
+                let peer = accepted.peer.clone();
                 self.establish(now, accepted.peer);
+                if accepted.initial_contact {
+                    self.events
+                        .push_back(Event::InitialContact { peer_id: peer });
+                }
                 self.child_outcome(accepted.child);
             }
             Err(f) => {
@@ -643,6 +688,11 @@ impl IkeSa {
         let Some(payloads) = self.open(msg, bytes, now) else {
             return;
         };
+        if let Some(f) = crate::notify::auth_refused_after_the_fact(&payloads) {
+            self.respond_encrypted(msg, &[]);
+            self.close(DownReason::Failed(f));
+            return;
+        }
         let deletes: Vec<&DeletePayload> = payloads
             .iter()
             .filter_map(|p| match p {

@@ -7,7 +7,8 @@
 //!
 //! - [`Endpoint`] receives every IKE datagram and routes it by SPI ([`DatagramEvent`]); it
 //!   creates responder IKE SAs, tracks half-open ones and answers with cookies under load.
-//! - [`IkeSa`] runs one IKE SA: IKE_SA_INIT, IKE_AUTH (PSK) with the first child SA,
+//! - [`IkeSa`] runs one IKE SA: IKE_SA_INIT, IKE_AUTH (PSK or certificates: [`CertSigner`],
+//!   [`CertVerifier`]) with the first child SA,
 //!   INFORMATIONAL (deletes, liveness checks), retransmissions and the response cache. It is
 //!   `Send` and independent of the endpoint.
 //!
@@ -17,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+mod cert;
 mod child;
 mod config;
 mod endpoint;
@@ -25,8 +27,10 @@ mod exchange;
 mod failure;
 mod ike_auth;
 mod ike_sa;
+mod key_export;
 mod keys;
 mod nat;
+mod notify;
 mod proposal;
 mod sa_init;
 mod sk;
@@ -36,7 +40,8 @@ mod testutil;
 mod time;
 mod timer;
 
-pub use auth::{AuthError, SignatureVerifier, Signer};
+pub use auth::{AuthError, PeerProof, SignatureVerifier, Signer};
+pub use cert::{CertSigner, CertVerifier, UnixTime};
 pub use config::{
     ChildConfig, Connection, EndpointConfig, Lifetimes, LocalAuth, Mode, RemoteAuth, Retransmission,
 };
@@ -44,6 +49,7 @@ pub use endpoint::{DatagramEvent, Endpoint, IkeSaHandle};
 pub use event::{ChildSa, ChildSaDirection, DownReason, EndpointEvent, Event, Transmit};
 pub use failure::Failure;
 pub use ike_sa::IkeSa;
+pub use key_export::IkeKeyExport;
 pub use spi::{RandomSpis, SpiAllocator};
 pub use time::Instant;
 

@@ -19,9 +19,11 @@ use std::sync::Arc;
 
 use rampart_crypto::proposal::{ProposalSpec, describe_all};
 use rampart_crypto::{CryptoError, KeyExchange, SecureRandom};
-use rampart_wire::ike::iana::{ExchangeType, HashAlgorithm, KeId, NotifyType, ProtocolId};
+use rampart_wire::ike::iana::{
+    CertEncoding, ExchangeType, HashAlgorithm, KeId, NotifyType, ProtocolId,
+};
 use rampart_wire::ike::{
-    IkeFlags, KePayload, Message, NoncePayload, NotifyPayload, Payload, SaPayload,
+    CertReqPayload, IkeFlags, KePayload, Message, NoncePayload, NotifyPayload, Payload, SaPayload,
 };
 
 use crate::failure::Failure;
@@ -34,15 +36,16 @@ use crate::sk::SkCrypto;
 const NONCE_LEN: usize = 32;
 /// Cookie and INVALID_KE_PAYLOAD retries before the initiator gives up.
 const MAX_RETRIES: u32 = 3;
-/// The hash algorithms we announce for RFC 7427 signatures.
-const SIGNATURE_HASHES: [HashAlgorithm; 3] = [
+/// The hash algorithms we announce for RFC 7427 signatures (and accept in method 14 AUTH
+/// payloads): SHA-2, and Identity for Ed25519 (RFC 8420).
+pub(crate) const SIGNATURE_HASHES: [HashAlgorithm; 4] = [
     HashAlgorithm::SHA2_256,
     HashAlgorithm::SHA2_384,
     HashAlgorithm::SHA2_512,
+    HashAlgorithm::IDENTITY,
 ];
 
 /// An IKE SA after IKE_SA_INIT: keys and what IKE_AUTH signs.
-#[derive(Debug)]
 pub(crate) struct Keyed {
     pub(crate) algs: IkeAlgs,
     pub(crate) keys: IkeKeys,
@@ -54,6 +57,23 @@ pub(crate) struct Keyed {
     pub(crate) init_response: Vec<u8>,
     pub(crate) spi_r: u64,
     pub(crate) nat_detected: bool,
+    /// What the peer announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4); `None`: no notify.
+    pub(crate) peer_hashes: Option<Vec<HashAlgorithm>>,
+    /// Initiator: send INITIAL_CONTACT in IKE_AUTH (no other IKE SA with this peer, §2.4).
+    pub(crate) initial_contact: bool,
+    /// Randomness for signatures.
+    pub(crate) rng: Arc<dyn SecureRandom>,
+}
+
+impl core::fmt::Debug for Keyed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Keyed")
+            .field("algs", &self.algs)
+            .field("spi_r", &self.spi_r)
+            .field("nat_detected", &self.nat_detected)
+            .field("peer_hashes", &self.peer_hashes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Addresses and SPIs an IKE_SA_INIT is built or checked with.
@@ -105,6 +125,12 @@ fn nat_notifies(spi_i: u64, spi_r: u64, path: Path) -> [Payload; 2] {
     ]
 }
 
+/// The hashes of a SIGNATURE_HASH_ALGORITHMS notify; a malformed list counts as none.
+fn peer_hashes(payloads: &[Payload]) -> Option<Vec<HashAlgorithm>> {
+    notify(payloads, NotifyType::SIGNATURE_HASH_ALGORITHMS)
+        .and_then(|n| n.signature_hash_algorithms().ok())
+}
+
 fn find_sa(payloads: &[Payload]) -> Option<&SaPayload> {
     payloads.iter().find_map(|p| match p {
         Payload::Sa(sa) => Some(sa),
@@ -135,6 +161,8 @@ pub(crate) struct InitiatorInit {
     /// The request as last sent.
     pub(crate) request: Vec<u8>,
     retries: u32,
+    /// Send INITIAL_CONTACT in IKE_AUTH (set by the endpoint).
+    pub(crate) initial_contact: bool,
 }
 
 impl core::fmt::Debug for InitiatorInit {
@@ -186,6 +214,7 @@ impl InitiatorInit {
             cookie: None,
             request: Vec::new(),
             retries: 0,
+            initial_contact: false,
         };
         init.build(spi_i, path)?;
         Ok(init)
@@ -372,6 +401,9 @@ impl InitiatorInit {
             init_response: bytes.to_vec(),
             spi_r: msg.spi_r,
             nat_detected: nat_detected(msg, path),
+            peer_hashes: peer_hashes(&msg.payloads),
+            initial_contact: self.initial_contact,
+            rng: rng.clone(),
         })
     }
 }
@@ -406,9 +438,11 @@ fn refuse(request: &Message, failure: Failure) -> Refusal {
     }
 }
 
-/// The responder's side: choose a proposal among `ours`, complete the key exchange and answer.
+/// The responder's side: choose a proposal among `ours`, complete the key exchange and answer,
+/// with a CERTREQ carrying `certreq` (CA hashes, RFC 7296 §3.7) unless it is empty.
 pub(crate) fn respond(
     ours: &[ProposalSpec],
+    certreq: &[u8],
     request: &Message,
     bytes: &[u8],
     spi_r: u64,
@@ -472,6 +506,13 @@ pub(crate) fn respond(
         }),
         Payload::Nonce(NoncePayload { data: nr.clone() }),
     ];
+    if !certreq.is_empty() {
+        // §1.2: HDR, SAr1, KEr, Nr, [CERTREQ].
+        payloads.push(Payload::CertReq(CertReqPayload {
+            encoding: CertEncoding::X509_SIGNATURE,
+            authorities: certreq.to_vec(),
+        }));
+    }
     payloads.extend(nat_notifies(request.spi_i, spi_r, path));
     payloads.push(Payload::Notify(
         NotifyPayload::signature_hash_algorithms_notify(&SIGNATURE_HASHES),
@@ -495,6 +536,9 @@ pub(crate) fn respond(
         init_response: response.clone(),
         spi_r,
         nat_detected: nat_detected(request, path),
+        peer_hashes: peer_hashes(&request.payloads),
+        initial_contact: false,
+        rng: rng.clone(),
     };
     Ok((keyed, response))
 }
