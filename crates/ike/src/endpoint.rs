@@ -251,6 +251,12 @@ impl Endpoint {
                     self.half_open -= 1;
                 }
             }
+            EndpointEvent::Created => {
+                self.sas.entry(handle.0).or_insert(Entry {
+                    half_open: false,
+                    initiator: None,
+                });
+            }
             EndpointEvent::Closed => {
                 if let Some(e) = self.sas.remove(&handle.0) {
                     if e.half_open {

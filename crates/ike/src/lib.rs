@@ -26,6 +26,7 @@ mod failure;
 mod ike_auth;
 mod ike_sa;
 mod keys;
+mod lifetime;
 mod nat;
 mod proposal;
 mod sa_init;
