@@ -661,3 +661,21 @@ impl IkeSa {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::lowest_nonce_in;
+
+    /// §2.8.1: octet by octet, and a nonce that ends first is the lower.
+    #[test]
+    fn lowest_nonce_compares_octet_by_octet() {
+        assert!(lowest_nonce_in([&[1, 9], &[7]], [&[2, 0], &[3]]));
+        assert!(!lowest_nonce_in([&[5], &[4, 0]], [&[4], &[9]]));
+        // [2] is a prefix of [2, 0]: it is the lower.
+        assert!(lowest_nonce_in([&[2], &[9]], [&[2, 0], &[9]]));
+        assert!(!lowest_nonce_in(
+            [&[0x80; 32], &[0x90; 32]],
+            [&[0x7f; 32], &[0xff; 32]]
+        ));
+    }
+}
