@@ -1,5 +1,6 @@
-//! Child SA negotiation inside IKE_AUTH (RFC 7296 §1.2, §2.9, §2.17): ESP proposals, traffic
-//! selector narrowing, USE_TRANSPORT_MODE (§1.3.1), SPIs and KEYMAT, ending in the
+//! Child SA negotiation (RFC 7296 §1.2, §1.3.1, §2.9, §2.17), shared by IKE_AUTH and
+//! CREATE_CHILD_SA: ESP proposals (with key exchange methods for PFS in CREATE_CHILD_SA),
+//! traffic selector narrowing, USE_TRANSPORT_MODE (§1.3.1), SPIs and KEYMAT, ending in the
 //! [`ChildSa`](crate::ChildSa) the data plane installs.
 
 use std::net::SocketAddr;
@@ -9,6 +10,7 @@ use rampart_crypto::{EncrAlg, IntegAlg, PrfAlg, SecretBytes};
 use rampart_policy::TrafficSelector;
 use rampart_policy::pad::{Identity, Pad};
 use rampart_policy::traffic_selector::{TsWire, covers, narrow_pair};
+use rampart_wire::ike::iana::KeId;
 use rampart_wire::ike::iana::{EsnId, ExchangeType, NotifyType, ProtocolId};
 use rampart_wire::ike::{NotifyPayload, Payload, SaPayload, TsPayload, TsRange};
 
@@ -148,6 +150,8 @@ pub(crate) struct KeyContext<'a> {
     pub(crate) ni: &'a [u8],
     pub(crate) nr: &'a [u8],
     pub(crate) initiator: bool,
+    /// The shared secret of the exchange's own key exchange (PFS), if any.
+    pub(crate) g_ir: Option<&'a SecretBytes>,
     pub(crate) local: SocketAddr,
     pub(crate) remote: SocketAddr,
     pub(crate) udp_encap: bool,
@@ -157,7 +161,7 @@ impl Negotiated {
     /// Derives KEYMAT (§2.17: initiator-to-responder keys first) and builds the event's SA.
     pub(crate) fn into_child_sa(self, k: KeyContext<'_>) -> Option<ChildSa> {
         let (encr, integ, esn) = algorithms(&self.chosen)?;
-        let (i2r, r2i) = derive_child_keys(k.prf, k.sk_d, None, k.ni, k.nr, encr, integ).ok()?;
+        let (i2r, r2i) = derive_child_keys(k.prf, k.sk_d, k.g_ir, k.ni, k.nr, encr, integ).ok()?;
         let (out_keys, in_keys) = if k.initiator { (i2r, r2i) } else { (r2i, i2r) };
         let (local_ts, remote_ts) = if k.initiator {
             (self.tsi, self.tsr)
@@ -199,9 +203,35 @@ impl Negotiated {
 pub(crate) struct ChildRequest {
     pub(crate) config: ChildConfig,
     pub(crate) inbound_spi: u32,
+    /// TSi and TSr to ask for: the configuration's, behind a triggering packet's selectors
+    /// (§2.9) or, for a rekey, the old SA's (§2.8).
+    pub(crate) local_ts: Vec<TrafficSelector>,
+    pub(crate) remote_ts: Vec<TrafficSelector>,
+    /// Whether the ESP proposals keep their key exchange methods (CREATE_CHILD_SA, §1.3.1).
+    pub(crate) pfs: bool,
 }
 
 impl ChildRequest {
+    /// A request for `config` with its own selectors.
+    pub(crate) fn new(config: ChildConfig, inbound_spi: u32, pfs: bool) -> Self {
+        Self {
+            local_ts: config.local_ts.clone(),
+            remote_ts: config.remote_ts.clone(),
+            config,
+            inbound_spi,
+            pfs,
+        }
+    }
+
+    /// The ESP proposals we offer.
+    pub(crate) fn proposals(&self) -> Vec<ProposalSpec> {
+        if self.pfs {
+            self.config.esp_proposals.clone()
+        } else {
+            without_ke(&self.config.esp_proposals)
+        }
+    }
+
     /// SAi2, TSi, TSr and, for transport mode, USE_TRANSPORT_MODE.
     pub(crate) fn payloads(&self) -> Vec<Payload> {
         let mut p = Vec::new();
@@ -212,12 +242,9 @@ impl ChildRequest {
             )));
         }
         let spi = self.inbound_spi.to_be_bytes();
-        p.push(Payload::Sa(sa_payload(
-            &without_ke(&self.config.esp_proposals),
-            &spi,
-        )));
-        p.push(Payload::TsI(ts_payload(&self.config.local_ts)));
-        p.push(Payload::TsR(ts_payload(&self.config.remote_ts)));
+        p.push(Payload::Sa(sa_payload(&self.proposals(), &spi)));
+        p.push(Payload::TsI(ts_payload(&self.local_ts)));
+        p.push(Payload::TsR(ts_payload(&self.remote_ts)));
         p
     }
 
@@ -248,7 +275,7 @@ impl ChildRequest {
         .pop()
         .map(|(_, s)| s)
         .ok_or_else(|| bad("empty SA"))?;
-        let ours = without_ke(&self.config.esp_proposals);
+        let ours = self.proposals();
         if !ours
             .iter()
             .any(|o| o.select(&chosen).as_ref() == Some(&chosen))
@@ -258,7 +285,7 @@ impl ChildRequest {
                 "responder chose {chosen}, which we did not offer"
             )));
         }
-        if !covers(&self.config.local_ts, &tsi) || !covers(&self.config.remote_ts, &tsr) {
+        if !covers(&self.local_ts, &tsi) || !covers(&self.remote_ts, &tsr) {
             return Err(bad("responder widened the traffic selectors"));
         }
         Ok(Negotiated {
@@ -311,6 +338,42 @@ pub(crate) fn respond(
     payloads: &[Payload],
     spi: impl FnOnce() -> Option<u32>,
 ) -> Result<(Negotiated, Vec<Payload>), Failure> {
+    respond_with(children, pad, peer, payloads, spi, None).map_err(|e| match e {
+        Refused::Failure(f) => f,
+        // Unreachable without a key exchange offer; answered as no proposal chosen.
+        Refused::InvalidKe(group) => Failure::Malformed {
+            what: format!("unexpected key exchange {group}"),
+        },
+    })
+}
+
+/// Why the responder refuses a child SA request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Answered with the failure's notify.
+    Failure(Failure),
+    /// The chosen proposal needs this key exchange group, which the peer's KE payload is not
+    /// (§1.3: answered with INVALID_KE_PAYLOAD naming it).
+    InvalidKe(KeId),
+}
+
+impl From<Failure> for Refused {
+    fn from(f: Failure) -> Self {
+        Self::Failure(f)
+    }
+}
+
+/// The responder's side with a key exchange: `peer_ke` is `None` in IKE_AUTH (proposals are
+/// compared without key exchange methods), `Some(group)` in CREATE_CHILD_SA (the KE payload's
+/// group, or `Some(KeId::NONE)` when the request had no KE payload).
+pub(crate) fn respond_with(
+    children: &[ChildConfig],
+    pad: &Pad,
+    peer: &Identity,
+    payloads: &[Payload],
+    spi: impl FnOnce() -> Option<u32>,
+    peer_ke: Option<KeId>,
+) -> Result<(Negotiated, Vec<Payload>), Refused> {
     let (sa, tsi, tsr) = parts(payloads).ok_or_else(|| Failure::Malformed {
         what: "child SA request without SA, TSi or TSr".into(),
     })?;
@@ -331,14 +394,14 @@ pub(crate) fn respond(
             .iter()
             .map(|c| format!("{} === {}", show(&c.remote_ts), show(&c.local_ts)))
             .collect();
-        return Err(Failure::TsUnacceptable {
+        return Err(Refused::Failure(Failure::TsUnacceptable {
             peer_asked: format!("{} === {}", show(&tsi), show(&tsr)),
             policy_allows: if allows.is_empty() {
                 "nothing".into()
             } else {
                 allows.join("; ")
             },
-        });
+        }));
     };
     let offered = SaPayload {
         proposals: sa
@@ -348,26 +411,22 @@ pub(crate) fn respond(
             .cloned()
             .collect(),
     };
-    let offered_no_ke = SaPayload {
-        proposals: offered
-            .proposals
-            .iter()
-            .cloned()
-            .map(|mut p| {
-                p.transforms
-                    .retain(|t| t.transform_type != rampart_wire::ike::iana::TransformType::KE);
-                p
-            })
-            .collect(),
+    let (offered, ours) = match peer_ke {
+        Some(_) => (offered, child.esp_proposals.clone()),
+        None => (strip_ke(offered), without_ke(&child.esp_proposals)),
     };
-    let ours = without_ke(&child.esp_proposals);
-    let Some((proposal, chosen)) = choose(&ours, &offered_no_ke, None, usable) else {
-        return Err(Failure::NoProposalChosen {
+    let Some((proposal, chosen)) = choose(&ours, &offered, peer_ke, usable) else {
+        return Err(Refused::Failure(Failure::NoProposalChosen {
             what: "esp",
             peer_offered: describe_offer(sa, ProtocolId::ESP),
             we_accept: describe_all(&ours),
-        });
+        }));
     };
+    if let (Some(&group), Some(theirs)) = (chosen.key_exchange.first(), peer_ke) {
+        if group != KeId::NONE && group != theirs {
+            return Err(Refused::InvalidKe(group));
+        }
+    }
     let outbound_spi = <[u8; 4]>::try_from(proposal.spi.as_slice())
         .map(u32::from_be_bytes)
         .map_err(|_| Failure::Malformed {
@@ -404,4 +463,19 @@ pub(crate) fn respond(
         },
         out,
     ))
+}
+
+/// The SA payload without key exchange transforms (IKE_AUTH compares proposals without them).
+fn strip_ke(sa: SaPayload) -> SaPayload {
+    SaPayload {
+        proposals: sa
+            .proposals
+            .into_iter()
+            .map(|mut p| {
+                p.transforms
+                    .retain(|t| t.transform_type != rampart_wire::ike::iana::TransformType::KE);
+                p
+            })
+            .collect(),
+    }
 }

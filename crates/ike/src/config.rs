@@ -65,11 +65,15 @@ pub enum Mode {
     Transport,
 }
 
-/// Lifetimes of an SA. Rekeying is not implemented yet; the values travel in the events so the
-/// data plane can enforce the hard limits.
+/// Time-based lifetimes of an SA (RFC 7296 §2.8). The soft deadline is `rekey_after` less a
+/// random jitter of up to a tenth of it, drawn per SA so that both peers rarely rekey at once;
+/// then the SA is rekeyed. At `hard` it is deleted (if the rekey did not replace it first).
+/// Byte and packet limits are the data plane's: it reports them with
+/// [`IkeSa::child_soft_expired`](crate::IkeSa::child_soft_expired) and
+/// [`IkeSa::child_hard_expired`](crate::IkeSa::child_hard_expired).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lifetimes {
-    /// Start rekeying after this long.
+    /// Start rekeying after this long (less the jitter).
     pub rekey_after: Duration,
     /// Delete the SA after this long.
     pub hard: Duration,
@@ -183,6 +187,8 @@ pub struct EndpointConfig {
     pub half_open_timeout: Duration,
     /// Retransmission of our requests.
     pub retransmission: Retransmission,
+    /// Lifetimes of IKE SAs (rekeyed at the soft deadline, §2.18); `None`: never rekeyed.
+    pub ike_lifetimes: Option<Lifetimes>,
 }
 
 impl EndpointConfig {
@@ -195,6 +201,10 @@ impl EndpointConfig {
             half_open_limit: 1000,
             half_open_timeout: Duration::from_secs(30),
             retransmission: Retransmission::default(),
+            ike_lifetimes: Some(Lifetimes {
+                rekey_after: Duration::from_secs(4 * 3600),
+                hard: Duration::from_secs(4 * 3600 + 1440),
+            }),
         }
     }
 }

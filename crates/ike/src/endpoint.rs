@@ -323,6 +323,13 @@ impl Endpoint {
                     self.half_open -= 1;
                 }
             }
+            EndpointEvent::Created { remote } => {
+                self.sas.entry(handle.0).or_insert(Entry {
+                    remote,
+                    half_open: false,
+                    initiator: None,
+                });
+            }
             EndpointEvent::Closed => {
                 if let Some(e) = self.sas.remove(&handle.0) {
                     if e.half_open {

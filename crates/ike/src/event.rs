@@ -141,6 +141,33 @@ pub enum Event {
         /// The peer's authenticated identity.
         peer_id: Identity,
     },
+    /// A child SA was rekeyed (RFC 7296 §1.3.3), make-before-break: install `new` and send on it
+    /// from now on, but keep accepting packets on the old SA until its
+    /// [`Event::ChildSaDeleted`] follows (§2.8: both stay valid inbound until then). After a
+    /// simultaneous rekey (§2.8.1) only the surviving new SA is reported; the redundant one is
+    /// never installed and is deleted at the IKE level only.
+    ChildSaRekeyed {
+        /// The old SA's inbound SPI.
+        old_inbound_spi: u32,
+        /// The old SA's outbound SPI.
+        old_outbound_spi: u32,
+        /// The new SA.
+        new: ChildSa,
+    },
+    /// The IKE SA was rekeyed (RFC 7296 §1.3.2, §2.18): the IKE SA with the new SPIs (a new
+    /// [`IkeSa`](crate::IkeSa) handed out by
+    /// [`IkeSa::poll_new_ike_sa`](crate::IkeSa::poll_new_ike_sa)) now owns every child SA; the
+    /// old one finishes its deletion quietly (no `IkeSaDown`, no `ChildSaDeleted`).
+    IkeSaRekeyed {
+        /// Old initiator's SPI.
+        old_spi_i: u64,
+        /// Old responder's SPI.
+        old_spi_r: u64,
+        /// New initiator's SPI (the rekey's initiator).
+        new_spi_i: u64,
+        /// New responder's SPI.
+        new_spi_r: u64,
+    },
     /// A child SA is gone: remove both directions.
     ChildSaDeleted {
         /// The child configuration's name.
@@ -161,4 +188,9 @@ pub enum EndpointEvent {
     Established,
     /// The SA is gone: forget its SPI.
     Closed,
+    /// The SA was made by rekeying another IKE SA (RFC 7296 §2.18): route its SPI to it.
+    Created {
+        /// The peer's address (the endpoint tracks SAs per peer for INITIAL_CONTACT).
+        remote: core::net::IpAddr,
+    },
 }

@@ -21,6 +21,12 @@ pub(crate) enum RequestKind {
     DeleteChild(u32),
     /// Empty INFORMATIONAL: liveness check.
     Dpd,
+    /// CREATE_CHILD_SA for a new child SA (RFC 7296 §1.3.1).
+    CreateChild,
+    /// CREATE_CHILD_SA rekeying the child SA with this inbound SPI (§1.3.3).
+    RekeyChild(u32),
+    /// CREATE_CHILD_SA rekeying the IKE SA (§1.3.2).
+    RekeyIke,
 }
 
 /// Our request in flight.

@@ -5,10 +5,19 @@
 //!
 //! 1. Feed what arrives: [`IkeSa::handle_datagram`] for each datagram the endpoint routed here,
 //!    [`IkeSa::handle_timeout`] when the deadline from `poll_timeout` has passed (an early or
-//!    extra call is harmless), and commands ([`IkeSa::terminate`], [`IkeSa::delete_child`]).
-//! 2. Then drain [`IkeSa::poll_transmit`], [`IkeSa::poll_event`] and
-//!    [`IkeSa::poll_endpoint_event`] (the last goes to [`Endpoint::handle_sa_event`]).
+//!    extra call is harmless), and commands ([`IkeSa::terminate`], [`IkeSa::delete_child`],
+//!    [`IkeSa::create_child`], [`IkeSa::rekey_child`], [`IkeSa::rekey`], and the data plane's
+//!    [`IkeSa::child_soft_expired`] / [`IkeSa::child_hard_expired`]).
+//! 2. Then drain [`IkeSa::poll_transmit`], [`IkeSa::poll_event`],
+//!    [`IkeSa::poll_endpoint_event`] (the last goes to [`Endpoint::handle_sa_event`]) and
+//!    [`IkeSa::poll_new_ike_sa`]: an IKE SA made by a rekey, which the caller keeps (and drains)
+//!    beside this one from then on.
 //! 3. Then ask [`IkeSa::poll_timeout`] for the next deadline.
+//!
+//! Local requests queue as tasks and go out one at a time (window size 1, §2.3); the exchange
+//! in flight keeps its state in [`Pending`]. CREATE_CHILD_SA lives in `create_child`
+//! (new and rekeyed child SAs, §1.3.1, §1.3.3, §2.8.1), IKE SA rekeying in `rekey` (§1.3.2,
+//! §2.8.2, §2.18).
 //!
 //! [`Endpoint::handle_sa_event`]: crate::Endpoint::handle_sa_event
 
@@ -21,16 +30,25 @@ use rampart_policy::pad::Identity;
 use rampart_wire::ike::iana::{ExchangeType, ProtocolId};
 use rampart_wire::ike::{DeletePayload, IkeFlags, Message, NotifyPayload, Payload};
 
-use crate::child::{ChildRequest, KeyContext, Negotiated};
+use crate::child::{ChildRequest, Negotiated};
 use crate::config::{Connection, EndpointConfig};
+use crate::event::ChildSa;
 use crate::event::{DownReason, EndpointEvent, Event, Transmit};
 use crate::exchange::{Exchanges, Incoming, RequestKind, Retransmit};
 use crate::failure::Failure;
+use crate::lifetime::Action;
 use crate::sa_init::{InitStep, InitiatorInit, Keyed, Path};
 use crate::sk::Header;
 use crate::spi::SpiAllocator;
 use crate::time::Instant;
 use crate::timer::{Timer, TimerTable};
+
+mod children;
+mod create_child;
+mod rekey;
+
+/// Child SAs one IKE SA keeps at most; more are refused with NO_ADDITIONAL_SAS (§1.3).
+pub(crate) const MAX_CHILDREN: usize = 64;
 
 /// What the engine shares with every IKE SA.
 #[derive(Clone)]
@@ -56,8 +74,29 @@ enum State {
     ResponderAuth,
     /// Authenticated.
     Established,
+    /// Replaced by a rekey (§2.18): its children moved to the new IKE SA; it only finishes its
+    /// deletion and answers CREATE_CHILD_SA with TEMPORARY_FAILURE (§2.25.2).
+    Rekeyed,
     /// Gone; every input is ignored.
     Closed,
+}
+
+/// Where a child SA stands in its life (RFC 7296 §2.8, §2.25.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChildState {
+    /// Installed and in use.
+    Installed,
+    /// Our rekey of it is in flight.
+    Rekeying,
+    /// Replaced by a rekey; its deletion is ours to send or the peer's.
+    Replaced,
+    /// Our Delete for it is queued or in flight.
+    Deleting,
+    /// Created by the peer's rekey while ours of the same SA was in flight (§2.8.1): held back
+    /// until the collision is decided.
+    Parked,
+    /// Lost a rekey collision (§2.8.1): never installed, deleted by whoever created it.
+    Redundant,
 }
 
 /// A child SA as far as the IKE SA must remember it.
@@ -66,6 +105,34 @@ struct InstalledChild {
     name: String,
     inbound_spi: u32,
     outbound_spi: u32,
+    state: ChildState,
+    /// Whether the data plane was told about it (then its removal is reported too).
+    reported: bool,
+    /// The agreement, repeated when rekeying (§2.8: same algorithms and selectors).
+    negotiated: Negotiated,
+    /// For a parked SA: the inbound SPI of the SA it replaces, and its event-ready form.
+    parked: Option<(u32, Box<ChildSa>)>,
+    /// Our side's and the peer's selectors as agreed.
+    local_ts: Vec<rampart_policy::TrafficSelector>,
+    remote_ts: Vec<rampart_policy::TrafficSelector>,
+}
+
+/// A local request waiting for the window (§2.3).
+#[derive(Debug)]
+enum Task {
+    DeleteIke,
+    DeleteChild(u32),
+    Dpd,
+    CreateChild(Box<ChildRequest>),
+    RekeyChild(u32),
+    RekeyIke,
+}
+
+/// The state of our CREATE_CHILD_SA in flight.
+#[derive(Debug)]
+enum Pending {
+    Child(Box<create_child::ChildInit>),
+    Ike(Box<rekey::IkeRekeyInit>),
 }
 
 /// One IKE SA (RFC 7296), either role. See the [module docs](self) for the call order.
@@ -82,11 +149,19 @@ pub struct IkeSa {
     peer_id: Option<Identity>,
     exchanges: Exchanges,
     timers: TimerTable,
-    queued: VecDeque<RequestKind>,
+    queued: VecDeque<Task>,
+    pending: Option<Pending>,
     children: Vec<InstalledChild>,
+    /// The IKE SA made by answering the peer's rekey while ours was in flight (§2.8.2).
+    parked_ike: Option<Box<rekey::ParkedIke>>,
     last_heard: Instant,
     /// Whether `IkeSaDown` was reported (close runs once).
     down: bool,
+    /// Reports nothing when it ends: a rekeyed or redundant IKE SA (§2.8.2, §2.18).
+    quiet: bool,
+    /// Nonces forced by [`IkeSa::dangerous_queue_nonces`].
+    forced_nonces: VecDeque<Vec<u8>>,
+    spawned: VecDeque<Self>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     endpoint_events: VecDeque<EndpointEvent>,
@@ -128,9 +203,14 @@ impl IkeSa {
             exchanges: Exchanges::default(),
             timers,
             queued: VecDeque::new(),
+            pending: None,
             children: Vec::new(),
+            parked_ike: None,
             last_heard: now,
             down: false,
+            quiet: false,
+            forced_nonces: VecDeque::new(),
+            spawned: VecDeque::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             endpoint_events: VecDeque::new(),
@@ -157,10 +237,7 @@ impl IkeSa {
                 let inbound_spi = shared.spis.child_spi().map_err(|e| Failure::Config {
                     what: e.to_string(),
                 })?;
-                Some(ChildRequest {
-                    config,
-                    inbound_spi,
-                })
+                Some(ChildRequest::new(config, inbound_spi, false))
             }
             None => None,
         };
@@ -213,8 +290,14 @@ impl IkeSa {
         self.initiator
     }
 
-    /// Whether IKE_AUTH completed and the SA is not closed.
+    /// Whether IKE_AUTH completed and the SA is in use: not closed, not replaced by a rekey
+    /// and not the redundant SA of a rekey collision.
     pub fn is_established(&self) -> bool {
+        self.live() && !self.quiet
+    }
+
+    /// Whether the SA may send requests.
+    fn live(&self) -> bool {
         matches!(self.state, State::Established)
     }
 
@@ -238,9 +321,72 @@ impl IkeSa {
         self.endpoint_events.pop_front()
     }
 
+    /// An IKE SA made by rekeying this one (RFC 7296 §2.18), with its handle at the endpoint:
+    /// keep it beside this one and drive it the same way. Its first endpoint event registers
+    /// its SPI at the endpoint. Besides the successor (which [`Event::IkeSaRekeyed`] names),
+    /// a simultaneous rekey (§2.8.2) hands out the redundant new SA too, which deletes itself
+    /// or waits for the peer to, and reports nothing.
+    pub fn poll_new_ike_sa(&mut self) -> Option<(crate::IkeSaHandle, Self)> {
+        let sa = self.spawned.pop_front()?;
+        Some((crate::IkeSaHandle(sa.local_spi()), sa))
+    }
+
     /// The exact next deadline at which [`handle_timeout`](Self::handle_timeout) has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next()
+    }
+
+    /// Child SA records this IKE SA holds, reported or not (redundant or parked SAs of a rekey
+    /// collision included): for checking that state stays bounded.
+    pub fn child_sa_count(&self) -> usize {
+        self.children.len()
+    }
+
+    /// Uses `nonces`, in order, as the nonces of the next CREATE_CHILD_SA exchanges this SA
+    /// sends or answers, instead of fresh random ones (then random again). For tests that force
+    /// the outcome of a rekey collision (§2.8.1); fixed nonces destroy the freshness the key
+    /// derivation relies on, so nothing else may call it.
+    pub fn dangerous_queue_nonces(&mut self, nonces: Vec<Vec<u8>>) {
+        self.forced_nonces.extend(nonces);
+    }
+
+    /// Creates another child SA of this connection (RFC 7296 §1.3.1) from the child
+    /// configuration `child_name`, with PFS if its ESP proposals name key exchange methods.
+    pub fn create_child(&mut self, now: Instant, child_name: &str) -> Result<(), Failure> {
+        self.queue_create(now, child_name, None)
+    }
+
+    /// Like [`create_child`](Self::create_child), for a packet that found no SA (an acquire):
+    /// its selectors `local` (source) and `remote` (destination) go first in TSi and TSr so the
+    /// responder can narrow to the policy that covers the packet (§2.9).
+    pub fn create_child_for(
+        &mut self,
+        now: Instant,
+        child_name: &str,
+        local: rampart_policy::TrafficSelector,
+        remote: rampart_policy::TrafficSelector,
+    ) -> Result<(), Failure> {
+        self.queue_create(now, child_name, Some((local, remote)))
+    }
+
+    /// Rekeys the child SA whose inbound SPI is `inbound_spi` (§1.3.3).
+    pub fn rekey_child(&mut self, now: Instant, inbound_spi: u32) {
+        self.expire(now, Action::RekeyChild(inbound_spi));
+    }
+
+    /// Rekeys the IKE SA (§1.3.2).
+    pub fn rekey(&mut self, now: Instant) {
+        self.expire(now, Action::RekeyIke);
+    }
+
+    /// The data plane reports the soft byte or packet limit of a child SA: it is rekeyed.
+    pub fn child_soft_expired(&mut self, now: Instant, inbound_spi: u32) {
+        self.expire(now, Action::RekeyChild(inbound_spi));
+    }
+
+    /// The data plane reports the hard limit of a child SA: it is deleted.
+    pub fn child_hard_expired(&mut self, now: Instant, inbound_spi: u32) {
+        self.expire(now, Action::DeleteChild(inbound_spi));
     }
 
     /// Deletes the IKE SA and its child SAs (RFC 7296 §1.4.1): an INFORMATIONAL with a Delete
@@ -248,22 +394,86 @@ impl IkeSa {
     pub fn terminate(&mut self, now: Instant) {
         match self.state {
             State::Established => {
-                if !self.queued.contains(&RequestKind::DeleteIke) {
-                    self.queued.push_back(RequestKind::DeleteIke);
+                if !self.queued.iter().any(|t| matches!(t, Task::DeleteIke)) {
+                    self.queued.push_back(Task::DeleteIke);
                 }
                 self.drive(now);
             }
-            State::Closed => {}
+            State::Closed | State::Rekeyed => {}
             _ => self.close(DownReason::DeletedLocally),
         }
     }
 
     /// Deletes the child SA whose inbound SPI is `inbound_spi` (RFC 7296 §1.4.1).
     pub fn delete_child(&mut self, now: Instant, inbound_spi: u32) {
-        if self.is_established() && self.children.iter().any(|c| c.inbound_spi == inbound_spi) {
-            self.queued.push_back(RequestKind::DeleteChild(inbound_spi));
-            self.drive(now);
+        self.expire(now, Action::DeleteChild(inbound_spi));
+    }
+
+    /// Queues what a lifetime expiry or command asks for (the table in `lifetime`).
+    fn expire(&mut self, now: Instant, action: Action) {
+        if !self.is_established() || self.quiet {
+            return;
         }
+        let task = match action {
+            Action::RekeyIke => Task::RekeyIke,
+            Action::DeleteIke => Task::DeleteIke,
+            Action::RekeyChild(spi) => {
+                if self
+                    .child(spi)
+                    .is_none_or(|c| c.state != ChildState::Installed)
+                {
+                    return;
+                }
+                self.timers.stop(Timer::ChildSoft(spi));
+                Task::RekeyChild(spi)
+            }
+            Action::DeleteChild(spi) => {
+                if self
+                    .child(spi)
+                    .is_none_or(|c| matches!(c.state, ChildState::Deleting | ChildState::Parked))
+                {
+                    return;
+                }
+                Task::DeleteChild(spi)
+            }
+        };
+        let duplicate = self.queued.iter().any(|t| match (t, &task) {
+            (Task::RekeyIke, Task::RekeyIke) | (Task::DeleteIke, Task::DeleteIke) => true,
+            (Task::RekeyChild(a), Task::RekeyChild(b))
+            | (Task::DeleteChild(a), Task::DeleteChild(b)) => a == b,
+            _ => false,
+        });
+        if !duplicate {
+            self.queued.push_back(task);
+        }
+        self.drive(now);
+    }
+
+    fn child(&self, inbound_spi: u32) -> Option<&InstalledChild> {
+        self.children.iter().find(|c| c.inbound_spi == inbound_spi)
+    }
+
+    /// How long a replaced or redundant SA waits for the peer's last messages: as long as the
+    /// peer retransmits one request.
+    fn linger(&self) -> core::time::Duration {
+        let policy = self.shared.config.retransmission;
+        (1..=policy.tries).map(|n| policy.wait_after(n)).sum()
+    }
+
+    fn child_mut(&mut self, inbound_spi: u32) -> Option<&mut InstalledChild> {
+        self.children
+            .iter_mut()
+            .find(|c| c.inbound_spi == inbound_spi)
+    }
+
+    /// The next CREATE_CHILD_SA nonce: forced (tests) or fresh.
+    fn exchange_nonce(&mut self) -> Result<Vec<u8>, Failure> {
+        if let Some(n) = self.forced_nonces.pop_front() {
+            return Ok(n);
+        }
+        crate::sa_init::nonce(self.shared.rng.as_ref()).map_err(|e| Failure::Config {
+            what: e.to_string(),
+        })
     }
 
     /// Handles the timers due at `now`.
@@ -276,6 +486,12 @@ impl IkeSa {
                 }
                 Timer::HalfOpen => {}
                 Timer::Dpd => self.on_dpd_timer(now),
+                Timer::Linger => self.close(DownReason::DeletedLocally),
+                Timer::IkeSoft | Timer::IkeHard | Timer::ChildSoft(_) | Timer::ChildHard(_) => {
+                    if let Some(action) = crate::lifetime::action(timer) {
+                        self.expire(now, action);
+                    }
+                }
             }
         }
     }
@@ -306,7 +522,7 @@ impl IkeSa {
         if now >= due {
             // RFC 7296 §2.4: an empty INFORMATIONAL request is the liveness check.
             if self.exchanges.can_send() && self.queued.is_empty() {
-                self.queued.push_back(RequestKind::Dpd);
+                self.queued.push_back(Task::Dpd);
                 self.drive(now);
             }
             self.timers.set(Timer::Dpd, now + delay);
@@ -392,7 +608,7 @@ impl IkeSa {
     fn heard(&mut self, now: Instant) {
         self.last_heard = now;
         if let Some(delay) = self.connection.as_ref().and_then(|c| c.dpd_delay) {
-            if self.is_established() {
+            if self.is_established() && !self.quiet {
                 self.timers.set(Timer::Dpd, now + delay);
             }
         }
@@ -411,6 +627,10 @@ impl IkeSa {
             RequestKind::Auth => self.on_auth_response(now, &payloads),
             RequestKind::DeleteIke => self.close(DownReason::DeletedLocally),
             RequestKind::DeleteChild(spi) => self.remove_child(spi),
+            RequestKind::CreateChild | RequestKind::RekeyChild(_) => {
+                self.on_child_response(now, &payloads)
+            }
+            RequestKind::RekeyIke => self.on_rekey_ike_response(now, &payloads),
             RequestKind::Dpd | RequestKind::SaInit => {}
         }
     }
@@ -481,7 +701,7 @@ impl IkeSa {
                     self.events
                         .push_back(Event::InitialContact { peer_id: peer });
                 }
-                self.child_outcome(child);
+                self.child_outcome(now, child);
             }
             Err(f) => {
                 self.state = State::InitiatorAuth { child: None };
@@ -521,74 +741,11 @@ impl IkeSa {
         self.peer_id = Some(peer);
         self.endpoint_events.push_back(EndpointEvent::Established);
         self.heard(now);
+        self.arm_ike_lifetimes(now);
         // The SA_INIT messages were only needed for AUTH.
         if let Some(k) = self.keyed.as_mut() {
             k.init_request = Vec::new();
             k.init_response = Vec::new();
-        }
-    }
-
-    fn child_outcome(&mut self, child: Option<Result<Negotiated, Failure>>) {
-        match child {
-            None => {}
-            Some(Err(reason)) => {
-                let name = self
-                    .connection
-                    .as_ref()
-                    .and_then(|c| c.children.first())
-                    .map(|c| c.name.clone())
-                    .unwrap_or_default();
-                self.events.push_back(Event::ChildSaFailed { name, reason });
-            }
-            Some(Ok(n)) => self.install_child(n),
-        }
-    }
-
-    fn install_child(&mut self, n: Negotiated) {
-        let Some(keyed) = self.keyed.as_deref() else {
-            return;
-        };
-        let ctx = KeyContext {
-            prf: keyed.algs.prf,
-            sk_d: &keyed.keys.sk_d,
-            ni: &keyed.ni,
-            nr: &keyed.nr,
-            initiator: self.initiator,
-            local: self.local,
-            remote: self.remote,
-            udp_encap: keyed.nat_detected,
-        };
-        let name = n.config.name.clone();
-        match n.into_child_sa(ctx) {
-            Some(sa) => {
-                self.children.push(InstalledChild {
-                    name: sa.name.clone(),
-                    inbound_spi: sa.inbound.spi,
-                    outbound_spi: sa.outbound.spi,
-                });
-                self.events.push_back(Event::ChildSaEstablished(sa));
-            }
-            None => self.events.push_back(Event::ChildSaFailed {
-                name,
-                reason: Failure::Config {
-                    what: "child SA keys could not be derived".into(),
-                },
-            }),
-        }
-    }
-
-    fn remove_child(&mut self, inbound_spi: u32) {
-        if let Some(at) = self
-            .children
-            .iter()
-            .position(|c| c.inbound_spi == inbound_spi)
-        {
-            let c = self.children.remove(at);
-            self.events.push_back(Event::ChildSaDeleted {
-                name: c.name,
-                inbound_spi: c.inbound_spi,
-                outbound_spi: c.outbound_spi,
-            });
         }
     }
 
@@ -598,24 +755,13 @@ impl IkeSa {
                 self.on_sa_init_request(msg, bytes)
             }
             (State::ResponderAuth, ExchangeType::IKE_AUTH) => self.on_auth_request(now, msg, bytes),
-            (State::Established, ExchangeType::INFORMATIONAL) => {
+            (State::Established | State::Rekeyed, ExchangeType::INFORMATIONAL) => {
                 self.on_informational(now, msg, bytes)
             }
-            (State::Established, ExchangeType::CREATE_CHILD_SA) => {
-                self.on_create_child(now, msg, bytes)
+            (State::Established | State::Rekeyed, ExchangeType::CREATE_CHILD_SA) => {
+                self.on_create_child_request(now, msg, bytes)
             }
             _ => {}
-        }
-    }
-
-    /// CREATE_CHILD_SA is not implemented yet: answered with NO_ADDITIONAL_SAS (§1.3).
-    fn on_create_child(&mut self, now: Instant, msg: &Message, bytes: &[u8]) {
-        if self.open(msg, bytes, now).is_some() {
-            let n = NotifyPayload::new(
-                rampart_wire::ike::iana::NotifyType::NO_ADDITIONAL_SAS,
-                Vec::new(),
-            );
-            self.respond_encrypted(msg, &[Payload::Notify(n)]);
         }
     }
 
@@ -671,7 +817,7 @@ impl IkeSa {
                     self.events
                         .push_back(Event::InitialContact { peer_id: peer });
                 }
-                self.child_outcome(accepted.child);
+                self.child_outcome(now, accepted.child);
             }
             Err(f) => {
                 let ty = f
@@ -702,21 +848,39 @@ impl IkeSa {
             .collect();
         if deletes.iter().any(|d| d.protocol == ProtocolId::IKE) {
             // §1.4.1: answer with an empty INFORMATIONAL; the IKE SA and its children are gone.
+            // §2.8.2: if we answered the peer's rekey while ours was in flight, the peer did not
+            // see the collision and deletes the old SA: the SA we answered for is the successor.
             self.respond_encrypted(msg, &[]);
+            if let Some(parked) = self.parked_ike.take() {
+                self.pending = None;
+                self.hand_off(now, *parked, rekey::Role::Successor);
+            }
             self.close(DownReason::DeletedByPeer);
             return;
         }
         // §1.4.1: the peer names its inbound SPIs (our outbound); we answer with ours.
         let mut ours = Vec::new();
+        let mut gone = Vec::new();
         for spi in deletes
             .iter()
             .filter(|d| d.protocol == ProtocolId::ESP)
             .filter_map(|d| d.child_spis())
             .flatten()
         {
-            if let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) {
-                ours.push(c.inbound_spi);
+            let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) else {
+                continue;
+            };
+            let (inbound, state) = (c.inbound_spi, c.state);
+            // §2.25.1: closing one we are closing too: no Delete payload in the answer.
+            if state != ChildState::Deleting {
+                ours.push(inbound);
             }
+            if state == ChildState::Rekeying {
+                // §2.25.1: closing one we are rekeying: answer as usual. The peer's rekey of it
+                // that we answered (if any) is now the survivor (§2.8.1).
+                self.release_parked(now, inbound);
+            }
+            gone.push(inbound);
         }
         let response: Vec<Payload> = if ours.is_empty() {
             Vec::new()
@@ -727,31 +891,50 @@ impl IkeSa {
             ))]
         };
         self.respond_encrypted(msg, &response);
-        for spi in ours {
+        for spi in gone {
             self.remove_child(spi);
         }
     }
 
     /// Sends the next queued local request if the window is free (§2.3, window size 1).
     fn drive(&mut self, now: Instant) {
-        while self.is_established() && self.exchanges.can_send() {
-            let Some(kind) = self.queued.pop_front() else {
+        while self.live() && self.exchanges.can_send() {
+            let Some(task) = self.queued.pop_front() else {
                 return;
             };
-            let payloads = match kind {
-                RequestKind::DeleteIke => vec![Payload::Delete(DeletePayload::ike())],
-                RequestKind::DeleteChild(spi)
-                    if self.children.iter().any(|c| c.inbound_spi == spi) =>
-                {
-                    vec![Payload::Delete(DeletePayload::child(
-                        ProtocolId::ESP,
-                        &[spi],
-                    ))]
+            self.start(now, task);
+        }
+    }
+
+    /// Sends the request for `task`, or drops it if it no longer applies.
+    fn start(&mut self, now: Instant, task: Task) {
+        let info = |sa: &mut Self, kind, payloads: &[Payload]| {
+            sa.send_encrypted_request(now, kind, ExchangeType::INFORMATIONAL, payloads);
+        };
+        match task {
+            Task::DeleteIke => info(
+                self,
+                RequestKind::DeleteIke,
+                &[Payload::Delete(DeletePayload::ike())],
+            ),
+            Task::DeleteChild(spi) => {
+                let Some(c) = self
+                    .child_mut(spi)
+                    .filter(|c| c.state != ChildState::Parked)
+                else {
+                    return;
+                };
+                if c.reported {
+                    c.state = ChildState::Deleting;
                 }
-                RequestKind::Dpd => Vec::new(),
-                _ => continue,
-            };
-            self.send_encrypted_request(now, kind, ExchangeType::INFORMATIONAL, &payloads);
+                self.timers.stop(Timer::ChildSoft(spi));
+                let d = DeletePayload::child(ProtocolId::ESP, &[spi]);
+                info(self, RequestKind::DeleteChild(spi), &[Payload::Delete(d)]);
+            }
+            Task::Dpd => info(self, RequestKind::Dpd, &[]),
+            Task::CreateChild(request) => self.start_create_child(now, *request, None),
+            Task::RekeyChild(spi) => self.start_rekey_child(now, spi),
+            Task::RekeyIke => self.start_rekey_ike(now),
         }
     }
 
@@ -829,7 +1012,13 @@ impl IkeSa {
         if self.down {
             return;
         }
+        if self.quiet {
+            return self.close_silently();
+        }
         for c in core::mem::take(&mut self.children) {
+            if !c.reported {
+                continue;
+            }
             self.events.push_back(Event::ChildSaDeleted {
                 name: c.name,
                 inbound_spi: c.inbound_spi,
@@ -853,6 +1042,9 @@ impl IkeSa {
         self.state = State::Closed;
         self.timers.clear();
         self.queued.clear();
+        self.pending = None;
+        self.parked_ike = None;
+        self.children.clear();
         self.keyed = None;
         self.endpoint_events.push_back(EndpointEvent::Closed);
     }

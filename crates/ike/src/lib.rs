@@ -29,6 +29,7 @@ mod ike_auth;
 mod ike_sa;
 mod key_export;
 mod keys;
+mod lifetime;
 mod nat;
 mod notify;
 mod proposal;

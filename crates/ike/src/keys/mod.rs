@@ -71,6 +71,42 @@ pub(crate) fn derive_ike_keys(
     spi_r: u64,
 ) -> Result<IkeKeys, CryptoError> {
     let skeyseed = Prf::new(algs.prf, &[ni, nr].concat()).compute(&[g_ir.expose()]);
+    keys_from_seed(algs, &skeyseed, ni, nr, spi_i, spi_r)
+}
+
+/// The keys of a new IKE SA made by rekeying (RFC 7296 §2.18):
+///
+/// ```text
+/// SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr)
+/// {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr}
+///                 = prf+ (SKEYSEED, Ni | Nr | SPIi | SPIr)
+/// ```
+///
+/// SKEYSEED uses the old IKE SA's PRF (`old_prf`), prf+ the new SA's; the nonces and SPIs are
+/// those of the CREATE_CHILD_SA exchange.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn derive_rekeyed_ike_keys(
+    old_prf: PrfAlg,
+    old_sk_d: &SecretBytes,
+    algs: &IkeAlgs,
+    g_ir: &SecretBytes,
+    ni: &[u8],
+    nr: &[u8],
+    spi_i: u64,
+    spi_r: u64,
+) -> Result<IkeKeys, CryptoError> {
+    let skeyseed = Prf::new(old_prf, old_sk_d.expose()).compute(&[g_ir.expose(), ni, nr]);
+    keys_from_seed(algs, &skeyseed, ni, nr, spi_i, spi_r)
+}
+
+fn keys_from_seed(
+    algs: &IkeAlgs,
+    skeyseed: &SecretBytes,
+    ni: &[u8],
+    nr: &[u8],
+    spi_i: u64,
+    spi_r: u64,
+) -> Result<IkeKeys, CryptoError> {
     let prf_len = algs.prf.output_len();
     let a_len = algs.integ.map_or(0, IntegAlg::key_len);
     let e_len = algs.encr.key_material_len();

@@ -106,3 +106,48 @@ fn key_lengths_follow_the_algorithms() {
     );
     assert_ne!(k.sk_ei, k.sk_er);
 }
+
+/// §2.18 rekeyed IKE SA keys and §2.17 PFS KEYMAT against the formulas written out in python.
+#[test]
+fn rekeyed_ike_keys_and_pfs_keymat_match_python_oracle() {
+    let spec = ProposalSpec::parse_ike("aes128gcm16-prfsha256-x25519").unwrap();
+    let algs = IkeAlgs::from_chosen(&spec).unwrap();
+    let old_sk_d = SecretBytes::new(hex::decode(NI).unwrap());
+    let g_ir = SecretBytes::new(hex::decode(G_IR).unwrap());
+    let (ni, nr) = (hex::decode(NR).unwrap(), hex::decode(G_IR).unwrap());
+    let k =
+        derive_rekeyed_ike_keys(algs.prf, &old_sk_d, &algs, &g_ir, &ni, &nr, SPI_I, SPI_R).unwrap();
+    let encr = EncrAlg::from_id(EncrId::AES_GCM_16, Some(256)).unwrap();
+    let (i2r, r2i) =
+        derive_child_keys(algs.prf, &old_sk_d, Some(&g_ir), &ni, &nr, encr, None).unwrap();
+    let Some(expected) = python_oracle(&format!(
+        r#"
+from cryptography.hazmat.primitives import hashes, hmac
+def prf(k, s):
+    h = hmac.HMAC(k, hashes.SHA256()); h.update(s); return h.finalize()
+def prfplus(k, s, n):
+    out, t, i = b"", b"", 1
+    while len(out) < n:
+        t = prf(k, t + s + bytes([i])); out += t; i += 1
+    return out[:n]
+skd, gir = bytes.fromhex("{NI}"), bytes.fromhex("{G_IR}")
+ni, nr = bytes.fromhex("{NR}"), bytes.fromhex("{G_IR}")
+spis = ({SPI_I}).to_bytes(8, "big") + ({SPI_R}).to_bytes(8, "big")
+seed = prf(skd, gir + ni + nr)
+stream = prfplus(seed, ni + nr + spis, 32 + 20 + 20 + 32 + 32)
+keymat = prfplus(skd, gir + ni + nr, 2 * 36)
+print(stream[:32].hex(), stream[32:52].hex(), stream[52:72].hex(), keymat.hex())
+"#
+    )) else {
+        return;
+    };
+    let ours = format!(
+        "{} {} {} {}{}",
+        hex::encode(k.sk_d.expose()),
+        hex::encode(k.sk_ei.expose()),
+        hex::encode(k.sk_er.expose()),
+        hex::encode(i2r.encr.expose()),
+        hex::encode(r2i.encr.expose()),
+    );
+    assert_eq!(ours, expected);
+}

@@ -7,11 +7,31 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rampart_crypto::{DeterministicRandom, SecureRandom};
+use std::sync::Mutex;
+
+use rampart_crypto::{CryptoError, DeterministicRandom, SecureRandom};
 use rampart_ike::{
     ChildSa, DatagramEvent, Endpoint, EndpointConfig, Event, IkeSa, IkeSaHandle, Instant,
-    RandomSpis, Transmit,
+    RandomSpis, SpiAllocator, Transmit,
 };
+
+/// Random SPIs, with a record of the child SPIs handed out (to tell which exchange made an SA).
+pub(crate) struct RecordingSpis {
+    inner: RandomSpis,
+    pub(crate) children: Mutex<Vec<u32>>,
+}
+
+impl SpiAllocator for RecordingSpis {
+    fn ike_spi(&self) -> Result<u64, CryptoError> {
+        self.inner.ike_spi()
+    }
+
+    fn child_spi(&self) -> Result<u32, CryptoError> {
+        let spi = self.inner.child_spi()?;
+        self.children.lock().expect("not poisoned").push(spi);
+        Ok(spi)
+    }
+}
 
 /// splitmix64: the network's decisions (not cryptographic; the engines get HMAC-DRBG).
 #[derive(Debug, Clone)]
@@ -63,6 +83,9 @@ pub(crate) struct Node {
     /// Live child SAs by inbound SPI, from the events.
     pub(crate) children: BTreeMap<u32, ChildSa>,
     pub(crate) sent: Vec<Vec<u8>>,
+    pub(crate) spis: Arc<RecordingSpis>,
+    /// IKE SAs made by rekeys, not yet in `sas`.
+    born: Vec<(IkeSaHandle, IkeSa)>,
     /// Never receives anything (an attacker spoofing this address).
     pub(crate) blackhole: bool,
 }
@@ -76,6 +99,9 @@ pub(crate) struct Sim {
     queue: BinaryHeap<Reverse<InFlight>>,
     seq: u64,
     pub(crate) delivered: u64,
+    /// Exchange-by-exchange mode: datagrams wait in `held` until a test delivers them.
+    pub(crate) hold: bool,
+    held: Vec<InFlight>,
 }
 
 /// A datagram on the wire: arrival time, sequence (FIFO among equal times), destination node,
@@ -99,6 +125,8 @@ impl Sim {
             queue: BinaryHeap::new(),
             seq: 0,
             delivered: 0,
+            hold: false,
+            held: Vec::new(),
         }
     }
 
@@ -108,9 +136,12 @@ impl Sim {
         let rng: Arc<dyn SecureRandom> = Arc::new(DeterministicRandom::from_u64(
             self.seed.wrapping_mul(1000) + index as u64,
         ));
-        let spis = Arc::new(RandomSpis::new(rng.clone()));
-        let endpoint =
-            Endpoint::new(Arc::new(config), rng, spis).expect("deterministic RNG never fails");
+        let spis = Arc::new(RecordingSpis {
+            inner: RandomSpis::new(rng.clone()),
+            children: Mutex::new(Vec::new()),
+        });
+        let endpoint = Endpoint::new(Arc::new(config), rng, spis.clone())
+            .expect("deterministic RNG never fails");
         self.nodes.push(Node {
             addr: addr.parse().expect("test address"),
             endpoint,
@@ -118,6 +149,8 @@ impl Sim {
             events: Vec::new(),
             children: BTreeMap::new(),
             sent: Vec::new(),
+            spis,
+            born: Vec::new(),
             blackhole: false,
         });
         index
@@ -146,6 +179,12 @@ impl Sim {
             return;
         };
         if self.nodes[to].blackhole {
+            return;
+        }
+        if self.hold {
+            self.seq += 1;
+            self.held
+                .push((self.now, self.seq, to, t.local, t.remote, t.payload.clone()));
             return;
         }
         let faulty = self.now < self.faults.until;
@@ -181,10 +220,13 @@ impl Sim {
         while let Some(t) = self.nodes[n].endpoint.poll_transmit() {
             self.send(n, t);
         }
-        let handles: Vec<IkeSaHandle> = self.nodes[n].sas.keys().copied().collect();
-        for h in handles {
+        let mut handles: Vec<IkeSaHandle> = self.nodes[n].sas.keys().copied().collect();
+        while let Some(h) = handles.pop() {
             loop {
                 let node = &mut self.nodes[n];
+                for (h2, sa2) in node.born.drain(..) {
+                    node.sas.insert(h2, sa2);
+                }
                 let sa = node.sas.get_mut(&h).expect("handle listed above");
                 let mut progress = false;
                 if let Some(t) = sa.poll_transmit() {
@@ -194,8 +236,9 @@ impl Sim {
                 if let Some(e) = sa.poll_event() {
                     progress = true;
                     match &e {
-                        Event::ChildSaEstablished(c) => {
-                            node.children.insert(c.inbound.spi, c.clone());
+                        Event::ChildSaEstablished(c) | Event::ChildSaRekeyed { new: c, .. } => {
+                            let old = node.children.insert(c.inbound.spi, c.clone());
+                            assert!(old.is_none(), "child SPI {:08x} reused", c.inbound.spi);
                         }
                         Event::ChildSaDeleted { inbound_spi, .. } => {
                             node.children.remove(inbound_spi);
@@ -207,6 +250,11 @@ impl Sim {
                 if let Some(e) = sa.poll_endpoint_event() {
                     progress = true;
                     node.endpoint.handle_sa_event(h, e);
+                }
+                if let Some(born) = sa.poll_new_ike_sa() {
+                    progress = true;
+                    handles.push(born.0);
+                    node.born.push(born);
                 }
                 if !progress {
                     if sa.is_closed() {
@@ -241,28 +289,125 @@ impl Sim {
         panic!("seed {}: simulation did not settle (livelock?)", self.seed);
     }
 
+    /// Datagrams on the wire.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Held datagrams sent by node `from`, oldest first, as (exchange type, is response).
+    pub(crate) fn held_from(&self, from: usize) -> Vec<(u8, bool)> {
+        let addr = self.nodes[from].addr;
+        self.held
+            .iter()
+            .filter(|p| p.3.ip() == addr)
+            .map(|p| (p.5[18], p.5[19] & 0x20 != 0))
+            .collect()
+    }
+
+    /// Delivers the `k`-th oldest held datagram sent by node `from` (exchange-by-exchange
+    /// tests) and returns its exchange type and whether it is a response.
+    pub(crate) fn deliver(&mut self, from: usize, k: usize) -> (u8, bool) {
+        let addr = self.nodes[from].addr;
+        let at = self
+            .held
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.3.ip() == addr)
+            .nth(k)
+            .map(|(i, _)| i)
+            .unwrap_or_else(|| panic!("node {from} has no held datagram {k}"));
+        let p = self.held.remove(at);
+        let what = (p.5[18], p.5[19] & 0x20 != 0);
+        self.now = self.now + Duration::from_millis(1);
+        self.arrive(p);
+        what
+    }
+
+    /// Leaves exchange-by-exchange mode: held datagrams go on the wire.
+    pub(crate) fn release(&mut self) {
+        self.hold = false;
+        for mut p in core::mem::take(&mut self.held) {
+            p.0 = self.now + BASE_DELAY;
+            self.queue.push(Reverse(p));
+        }
+    }
+
+    fn arrive(&mut self, p: InFlight) {
+        let now = self.now;
+        let (_, _, to, from_addr, to_addr, bytes) = p;
+        self.delivered += 1;
+        let node = &mut self.nodes[to];
+        match node
+            .endpoint
+            .handle_datagram(now, to_addr, from_addr, &bytes)
+        {
+            Some(DatagramEvent::ForSa(h)) => {
+                if let Some(sa) = node.sas.get_mut(&h) {
+                    sa.handle_datagram(now, to_addr, from_addr, &bytes);
+                }
+            }
+            Some(DatagramEvent::NewSa(h, sa)) => {
+                node.sas.insert(h, *sa);
+            }
+            Some(_) | None => {}
+        }
+        self.drain(to);
+    }
+
+    /// The one established IKE SA of node `n`.
+    pub(crate) fn sa(&mut self, n: usize) -> &mut IkeSa {
+        let mut live = self.nodes[n]
+            .sas
+            .values_mut()
+            .filter(|s| s.is_established());
+        let sa = live.next().expect("an established IKE SA");
+        assert!(live.next().is_none(), "more than one established IKE SA");
+        sa
+    }
+
+    /// Runs a command on node `n`'s established IKE SA at the current time, then drains.
+    pub(crate) fn command(&mut self, n: usize, f: impl FnOnce(&mut IkeSa, Instant)) {
+        let now = self.now;
+        f(self.sa(n), now);
+        self.drain(n);
+    }
+
+    /// After the network has settled: nothing half done remains anywhere. Every IKE SA is
+    /// established (replaced and redundant ones are gone), every child record is a reported
+    /// child SA (no parked or redundant leftovers), and one child SA per configuration.
+    pub(crate) fn check_settled(&self, a: usize, b: usize) {
+        self.check_agreement(a, b);
+        let seed = self.seed;
+        for n in [a, b] {
+            let node = &self.nodes[n];
+            assert!(
+                node.sas.values().all(IkeSa::is_established),
+                "seed {seed}: node {n} keeps a replaced or half-open IKE SA"
+            );
+            let records: usize = node.sas.values().map(IkeSa::child_sa_count).sum();
+            assert_eq!(
+                records,
+                node.children.len(),
+                "seed {seed}: node {n} keeps unreported child SA records"
+            );
+            let mut names: Vec<&str> = node.children.values().map(|c| c.name.as_str()).collect();
+            let all = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(
+                names.len(),
+                all,
+                "seed {seed}: node {n} has redundant child SAs"
+            );
+        }
+    }
+
     fn step(&mut self) {
         let now = self.now;
         while self.queue.peek().is_some_and(|Reverse(p)| p.0 <= now) {
-            let Reverse((_, _, to, from_addr, to_addr, bytes)) = self.queue.pop().expect("peeked");
-            self.delivered += 1;
+            let Reverse(p) = self.queue.pop().expect("peeked");
             // The datagram arrives at `to_addr` from `from_addr`.
-            let node = &mut self.nodes[to];
-            match node
-                .endpoint
-                .handle_datagram(now, to_addr, from_addr, &bytes)
-            {
-                Some(DatagramEvent::ForSa(h)) => {
-                    if let Some(sa) = node.sas.get_mut(&h) {
-                        sa.handle_datagram(now, to_addr, from_addr, &bytes);
-                    }
-                }
-                Some(DatagramEvent::NewSa(h, sa)) => {
-                    node.sas.insert(h, *sa);
-                }
-                Some(_) | None => {}
-            }
-            self.drain(to);
+            self.arrive(p);
         }
         for n in 0..self.nodes.len() {
             let due: Vec<IkeSaHandle> = self.nodes[n]

@@ -5,6 +5,7 @@
 //! `RAMPART_SIM_SEED=n cargo test -p rampart-ike --test sim` reruns it alone.
 
 mod harness;
+mod rekey;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +42,10 @@ struct Side {
     mode: Mode,
     psk_local: &'static [u8],
     psk_remote: &'static [u8],
+    child_lifetimes: Lifetimes,
+    ike_lifetimes: Option<Lifetimes>,
+    /// More child configurations: (name, esp proposals, local ts, remote ts).
+    extra_children: Vec<(&'static str, &'static str, &'static str, &'static str)>,
 }
 
 impl Side {
@@ -57,6 +62,9 @@ impl Side {
             mode: Mode::Tunnel,
             psk_local: PSK,
             psk_remote: PSK,
+            child_lifetimes: Lifetimes::default(),
+            ike_lifetimes: None,
+            extra_children: Vec::new(),
         }
     }
 
@@ -88,18 +96,20 @@ impl Side {
             remote_id: Identity::Fqdn(self.remote_id.into()),
             remote_auth: RemoteAuth::Psk(SecretBytes::from_slice(self.psk_remote)),
             dpd_delay: Some(Duration::from_secs(30)),
-            children: vec![ChildConfig {
-                name: "net".into(),
-                local_ts: ts(self.local_ts),
-                remote_ts: ts(self.remote_ts),
-                esp_proposals: self
-                    .esp
-                    .split(',')
-                    .map(|p| ProposalSpec::parse_esp(p).unwrap())
-                    .collect(),
-                mode: self.mode,
-                lifetimes: Lifetimes::default(),
-            }],
+            children: std::iter::once(("net", self.esp, self.local_ts, self.remote_ts))
+                .chain(self.extra_children.iter().copied())
+                .map(|(name, esp, l, r)| ChildConfig {
+                    name: name.into(),
+                    local_ts: ts(l),
+                    remote_ts: ts(r),
+                    esp_proposals: esp
+                        .split(',')
+                        .map(|p| ProposalSpec::parse_esp(p).unwrap())
+                        .collect(),
+                    mode: self.mode,
+                    lifetimes: self.child_lifetimes,
+                })
+                .collect(),
         })
     }
 
@@ -114,7 +124,9 @@ impl Side {
             allowed_ts: ts("0.0.0.0/0"),
         })
         .unwrap();
-        EndpointConfig::new(vec![self.connection()], pad)
+        let mut config = EndpointConfig::new(vec![self.connection()], pad);
+        config.ike_lifetimes = self.ike_lifetimes;
+        config
     }
 }
 
