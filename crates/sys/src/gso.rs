@@ -16,8 +16,9 @@
 //! A [`GsoType::None`] packet comes out as one segment, its partial checksum completed. Segments
 //! are written into caller buffers so the data plane can leave headroom for the outer headers.
 
-use crate::checksum;
 use crate::vnet::{F_NEEDS_CSUM, GsoType, OffloadError, VnetHdr};
+use rampart_wire::checksum;
+use rampart_wire::ip::IpProtocol;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 const TCP: u8 = 6;
@@ -166,24 +167,30 @@ impl<'a> Segments<'a> {
     fn fix_headers(&self, seg: &mut [u8], index: usize) {
         let last = index + 1 == self.count;
         let l4_len = seg.len() - self.l4_off;
-        let (pseudo, l4) = match self.layers {
+        let (mut pseudo, l4) = match self.layers {
             Layers::V4 { l4 } => {
                 let ihl = usize::from(seg[0] & 0x0f) * 4;
                 put_u16(seg, 2, seg.len() as u16);
                 let id = u16::from_be_bytes([seg[4], seg[5]]).wrapping_add(index as u16);
                 put_u16(seg, 4, id);
                 put_u16(seg, 10, 0);
-                let sum = checksum::finish(checksum::add(&seg[..ihl], 0));
+                let sum = checksum::checksum(&seg[..ihl]);
                 put_u16(seg, 10, sum);
                 let src = Ipv4Addr::new(seg[12], seg[13], seg[14], seg[15]);
                 let dst = Ipv4Addr::new(seg[16], seg[17], seg[18], seg[19]);
-                (checksum::pseudo_header_v4(src, dst, l4, l4_len as u16), l4)
+                (
+                    checksum::pseudo_header_v4(src, dst, IpProtocol(l4), l4_len as u16),
+                    l4,
+                )
             }
             Layers::V6 { l4 } => {
                 put_u16(seg, 4, (seg.len() - 40) as u16);
                 let src = Ipv6Addr::from(<[u8; 16]>::try_from(&seg[8..24]).unwrap_or_default());
                 let dst = Ipv6Addr::from(<[u8; 16]>::try_from(&seg[24..40]).unwrap_or_default());
-                (checksum::pseudo_header_v6(src, dst, l4, l4_len as u32), l4)
+                (
+                    checksum::pseudo_header_v6(src, dst, IpProtocol(l4), l4_len as u32),
+                    l4,
+                )
             }
         };
         let o = self.l4_off;
@@ -203,7 +210,7 @@ impl<'a> Segments<'a> {
             o + 6
         };
         put_u16(seg, csum_field, 0);
-        let mut sum = checksum::finish(checksum::add(&seg[o..], pseudo));
+        let mut sum = pseudo.add_bytes(&seg[o..]).finish();
         if l4 == UDP && sum == 0 {
             sum = 0xffff;
         }
@@ -419,12 +426,8 @@ mod tests {
         let mut pkt = ipv4(6, &[tcp_header(0x18), data].concat());
         let tcp_len = (pkt.len() - 20) as u16;
         // The kernel leaves the pseudo-header sum (not complemented) in the field.
-        let seed = checksum::fold(checksum::pseudo_header_v4(
-            SRC4.into(),
-            DST4.into(),
-            6,
-            tcp_len,
-        ));
+        let seed =
+            checksum::pseudo_header_v4(SRC4.into(), DST4.into(), IpProtocol(6), tcp_len).folded();
         pkt[36..38].copy_from_slice(&seed.to_be_bytes());
         let segs = cut(&gso_hdr(GsoType::None, 20, 16, 0), &pkt);
         assert_eq!(segs.len(), 1);

@@ -21,7 +21,6 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
-pub mod checksum;
 mod fd;
 pub mod gso;
 mod mmsg;

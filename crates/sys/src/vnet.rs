@@ -21,7 +21,7 @@
 //! +-------------------------------+
 //! ```
 
-use crate::checksum;
+use rampart_wire::checksum;
 
 /// `flags`: the checksum from `csum_start` to the end is still to be computed and stored at
 /// `csum_start + csum_offset` (the field holds the pseudo-header sum meanwhile).
@@ -170,7 +170,7 @@ pub fn complete_checksum(hdr: &VnetHdr, pkt: &mut [u8]) -> Result<(), OffloadErr
             "virtio_net_hdr csum_start/csum_offset",
         ));
     }
-    let mut sum = checksum::finish(checksum::add(&pkt[start..], 0));
+    let mut sum = checksum::checksum(&pkt[start..]);
     if hdr.csum_offset == 6 && sum == 0 {
         // UDP (RFC 768): a computed zero is sent as all ones.
         sum = 0xffff;

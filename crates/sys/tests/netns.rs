@@ -6,7 +6,6 @@
 //! passes. Every test makes its own pair `rsys-<pid>-<n>-{a,b}` and a guard deletes both on drop,
 //! also when the test fails. `iproute2` checks what our netlink requests did.
 
-use rampart_sys::checksum;
 use rampart_sys::gso::Segments;
 use rampart_sys::netlink::Netlink;
 use rampart_sys::netns;
@@ -17,6 +16,8 @@ use rampart_sys::tun::{Tun, TunOptions};
 use rampart_sys::udp::{UdpOptions, UdpSocket};
 use rampart_sys::vnet::{GsoType, VnetHdr};
 use rampart_sys::{BATCH_MAX, RecvMeta, Transmit};
+use rampart_wire::checksum;
+use rampart_wire::ip::IpProtocol;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::process::Command;
@@ -187,11 +188,11 @@ fn tun_netlink_config_and_ping() {
     pkt[12..16].copy_from_slice(&dst);
     pkt[16..20].copy_from_slice(&src);
     pkt[10..12].fill(0);
-    let sum = checksum::finish(checksum::add(&pkt[..20], 0));
+    let sum = checksum::checksum(&pkt[..20]);
     pkt[10..12].copy_from_slice(&sum.to_be_bytes());
     pkt[20] = 0;
     pkt[22..24].fill(0);
-    let sum = checksum::finish(checksum::add(&pkt[20..], 0));
+    let sum = checksum::checksum(&pkt[20..]);
     pkt[22..24].copy_from_slice(&sum.to_be_bytes());
     tun.write_packet(pkt).expect("write reply");
     let status = ping.wait().expect("wait ping");
@@ -265,7 +266,7 @@ fn tun_vnet_header_udp_super_packet() {
     let mut joined = Vec::new();
     for d in &got {
         assert_eq!(
-            checksum::fold(checksum::add(&d[..20], 0)),
+            checksum::Checksum::new().add_bytes(&d[..20]).folded(),
             0xffff,
             "IPv4 header checksum"
         );
@@ -274,11 +275,14 @@ fn tun_vnet_header_udp_super_packet() {
         let pseudo = checksum::pseudo_header_v4(
             [198, 51, 100, 1].into(),
             [203, 0, 113, 5].into(),
-            17,
+            IpProtocol::UDP,
             udp.len() as u16,
         );
         assert_eq!(
-            checksum::fold(checksum::add(udp, pseudo)),
+            {
+                let mut sum = pseudo;
+                sum.add_bytes(udp).folded()
+            },
             0xffff,
             "UDP checksum"
         );
@@ -393,7 +397,7 @@ fn raw_esp_v4_and_v6() {
     ];
     let total = (20 + esp.len()) as u16;
     pkt[2..4].copy_from_slice(&total.to_be_bytes());
-    let sum = checksum::finish(checksum::add(&pkt, 0));
+    let sum = checksum::checksum(&pkt);
     pkt[10..12].copy_from_slice(&sum.to_be_bytes());
     pkt.extend_from_slice(&esp);
     assert_eq!(
@@ -484,16 +488,23 @@ fn tun_vnet_header_tcp_super_packet() {
             let d = &seg[..len.expect("segment fits")];
             assert!(d.len() <= 1400, "segment fits the TUN MTU");
             assert_eq!(
-                checksum::fold(checksum::add(&d[..20], 0)),
+                checksum::Checksum::new().add_bytes(&d[..20]).folded(),
                 0xffff,
                 "IPv4 header checksum"
             );
             let tcp = &d[20..];
             let src = Ipv4Addr::new(d[12], d[13], d[14], d[15]);
-            let pseudo =
-                checksum::pseudo_header_v4(src, [203, 0, 113, 5].into(), 6, tcp.len() as u16);
+            let pseudo = checksum::pseudo_header_v4(
+                src,
+                [203, 0, 113, 5].into(),
+                IpProtocol::TCP,
+                tcp.len() as u16,
+            );
             assert_eq!(
-                checksum::fold(checksum::add(tcp, pseudo)),
+                {
+                    let mut sum = pseudo;
+                    sum.add_bytes(tcp).folded()
+                },
                 0xffff,
                 "TCP checksum"
             );
@@ -521,7 +532,7 @@ fn syn_ack(syn: &[u8]) -> Vec<u8> {
     let mut p = vec![0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6, 0, 0];
     p.extend_from_slice(&syn[16..20]);
     p.extend_from_slice(&syn[12..16]);
-    let sum = checksum::finish(checksum::add(&p, 0));
+    let sum = checksum::checksum(&p);
     p[10..12].copy_from_slice(&sum.to_be_bytes());
     let tcp = &syn[20..];
     let ack = u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]).wrapping_add(1);
@@ -530,10 +541,9 @@ fn syn_ack(syn: &[u8]) -> Vec<u8> {
     t.extend_from_slice(&[6 << 4, 0x12, 0xff, 0xff, 0, 0, 0, 0, 2, 4, 0x05, 0x50]);
     let src = Ipv4Addr::new(p[12], p[13], p[14], p[15]);
     let dst = Ipv4Addr::new(p[16], p[17], p[18], p[19]);
-    let sum = checksum::finish(checksum::add(
-        &t,
-        checksum::pseudo_header_v4(src, dst, 6, 24),
-    ));
+    let sum = checksum::pseudo_header_v4(src, dst, IpProtocol::TCP, 24)
+        .add_bytes(&t)
+        .finish();
     t[16..18].copy_from_slice(&sum.to_be_bytes());
     p.extend_from_slice(&t);
     p
