@@ -5,6 +5,7 @@
 
 use crate::drop::DropReason;
 pub use crate::lifetime::SaEvent;
+use crate::sa::SaCounters;
 
 /// The outcome of protecting one outbound packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,4 +24,30 @@ pub enum InboundVerdict {
     Deliver,
     /// The packet was dropped.
     Drop(DropReason),
+}
+
+impl OutboundVerdict {
+    /// The verdict for a transform's outcome; a drop is counted on the SA's `counters`.
+    pub fn counted(outcome: Result<(), DropReason>, counters: &SaCounters) -> Self {
+        match outcome {
+            Ok(()) => Self::Send,
+            Err(reason) => {
+                counters.record_drop(reason);
+                Self::Drop(reason)
+            }
+        }
+    }
+}
+
+impl InboundVerdict {
+    /// The verdict for a transform's outcome; a drop is counted on the SA's `counters`.
+    pub fn counted(outcome: Result<(), DropReason>, counters: &SaCounters) -> Self {
+        match outcome {
+            Ok(()) => Self::Deliver,
+            Err(reason) => {
+                counters.record_drop(reason);
+                Self::Drop(reason)
+            }
+        }
+    }
 }

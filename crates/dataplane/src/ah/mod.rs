@@ -162,13 +162,7 @@ impl OutboundTransform for OutboundAhSa {
         now: Timestamp,
         events: &mut Vec<SaEvent>,
     ) -> OutboundVerdict {
-        match self.try_protect(pkt, now, events) {
-            Ok(()) => OutboundVerdict::Send,
-            Err(reason) => {
-                self.state.counters().record_drop(reason);
-                OutboundVerdict::Drop(reason)
-            }
-        }
+        OutboundVerdict::counted(self.try_protect(pkt, now, events), self.state.counters())
     }
 }
 
@@ -213,12 +207,6 @@ impl InboundTransform for InboundAhSa {
         now: Timestamp,
         events: &mut Vec<SaEvent>,
     ) -> InboundVerdict {
-        match self.try_unprotect(pkt, now, events) {
-            Ok(()) => InboundVerdict::Deliver,
-            Err(reason) => {
-                self.state.counters().record_drop(reason);
-                InboundVerdict::Drop(reason)
-            }
-        }
+        InboundVerdict::counted(self.try_unprotect(pkt, now, events), self.state.counters())
     }
 }

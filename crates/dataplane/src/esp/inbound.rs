@@ -203,12 +203,6 @@ impl InboundTransform for InboundEspSa {
         now: Timestamp,
         events: &mut Vec<SaEvent>,
     ) -> InboundVerdict {
-        match self.decapsulate(pkt, now, events) {
-            Ok(()) => InboundVerdict::Deliver,
-            Err(reason) => {
-                self.state.counters().record_drop(reason);
-                InboundVerdict::Drop(reason)
-            }
-        }
+        InboundVerdict::counted(self.decapsulate(pkt, now, events), self.state.counters())
     }
 }

@@ -245,13 +245,7 @@ impl OutboundTransform for OutboundEspSa {
         now: Timestamp,
         events: &mut Vec<SaEvent>,
     ) -> OutboundVerdict {
-        match self.encapsulate(pkt, now, events) {
-            Ok(()) => OutboundVerdict::Send,
-            Err(reason) => {
-                self.state.counters().record_drop(reason);
-                OutboundVerdict::Drop(reason)
-            }
-        }
+        OutboundVerdict::counted(self.encapsulate(pkt, now, events), self.state.counters())
     }
 }
 
