@@ -12,6 +12,7 @@
 //! packet that would take it past `n` is refused (and not counted). A time limit `d` is reached at
 //! `installed_at + d`, for both. Once hard-expired, every later packet is refused.
 
+use crate::drop::DropReason;
 use crate::sa::Spi;
 use crate::time::Timestamp;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -140,6 +141,20 @@ impl LifetimeVerdict {
         ]
         .into_iter()
         .flatten()
+    }
+
+    /// Pushes the events this verdict obliges the transform to report and says whether the
+    /// packet may pass ([`DropReason::SaExpired`] if not). The common `Ok` costs one compare.
+    pub fn report(self, spi: Spi, events: &mut Vec<SaEvent>) -> Result<(), DropReason> {
+        if self == Self::Ok {
+            return Ok(());
+        }
+        events.extend(self.events(spi));
+        if self.passes() {
+            Ok(())
+        } else {
+            Err(DropReason::SaExpired)
+        }
     }
 }
 

@@ -51,9 +51,8 @@ use rampart_wire::ike::iana::ProtocolId;
 use rampart_wire::ip::IpVersion;
 
 use crate::drop::DropReason;
-use crate::lifetime::LifetimeVerdict;
 use crate::packet::PacketBuf;
-use crate::sa::{InboundSaState, OutboundSaState, SaConfig, SaConfigError, Spi};
+use crate::sa::{InboundSaState, OutboundSaState, SaConfig, SaConfigError};
 use crate::time::Timestamp;
 use crate::transform::{InboundTransform, OutboundTransform};
 use crate::verdict::{InboundVerdict, OutboundVerdict, SaEvent};
@@ -100,20 +99,6 @@ fn wire_drop(e: rampart_wire::Error) -> DropReason {
     }
 }
 
-/// Pushes the events a lifetime verdict obliges us to report; `Err` on a hard verdict.
-fn lifetime_events(
-    verdict: LifetimeVerdict,
-    spi: Spi,
-    events: &mut Vec<SaEvent>,
-) -> Result<(), DropReason> {
-    events.extend(verdict.events(spi));
-    if verdict.passes() {
-        Ok(())
-    } else {
-        Err(DropReason::SaExpired)
-    }
-}
-
 impl OutboundAhSa {
     /// An outbound AH SA. Fails if the state's configuration is not for AH.
     pub fn new(state: OutboundSaState, integ: Integ) -> Result<Self, SaConfigError> {
@@ -138,8 +123,9 @@ impl OutboundAhSa {
         events: &mut Vec<SaEvent>,
     ) -> Result<(), DropReason> {
         let plan = outbound::plan(pkt, self.state.config(), self.integ.alg().icv_len())?;
-        let verdict = self.state.account(pkt.len() as u64, now);
-        lifetime_events(verdict, self.state.spi(), events)?;
+        self.state
+            .account(pkt.len() as u64, now)
+            .report(self.state.spi(), events)?;
         let seq = self.state.next_seq().map_err(|(reason, event)| {
             events.extend(event);
             reason
@@ -195,8 +181,9 @@ impl InboundAhSa {
         icv::verify(&self.integ, pkt.data(), found.layout, seq_hi)?;
         self.state.replay_commit(candidate)?;
         inbound::strip(pkt, self.state.config(), &found)?;
-        let verdict = self.state.account(pkt.len() as u64, now);
-        lifetime_events(verdict, self.state.spi(), events)
+        self.state
+            .account(pkt.len() as u64, now)
+            .report(self.state.spi(), events)
     }
 }
 

@@ -31,7 +31,6 @@ use rampart_wire::ip::IpProtocol;
 use super::headers::{self, Located};
 use super::suite::{EspConfigError, EspTransform};
 use crate::drop::DropReason;
-use crate::lifetime::LifetimeVerdict;
 use crate::packet::PacketBuf;
 use crate::sa::{InboundSaState, Mode};
 use crate::time::Timestamp;
@@ -151,16 +150,9 @@ impl InboundEspSa {
                 return Err(DropReason::PolicyMismatch);
             }
         }
-        let verdict = self.state.account(pkt.len() as u64, now);
-        if verdict == LifetimeVerdict::Ok {
-            return Ok(());
-        }
-        events.extend(verdict.events(cfg.spi));
-        if verdict.passes() {
-            Ok(())
-        } else {
-            Err(DropReason::SaExpired)
-        }
+        self.state
+            .account(pkt.len() as u64, now)
+            .report(cfg.spi, events)
     }
 
     /// Tunnel mode: keep only the inner packet.

@@ -28,7 +28,6 @@ use rampart_wire::{ipv6, udp};
 use super::headers::{self, Family, OuterFields, OuterTemplate};
 use super::suite::{EspConfigError, EspTransform};
 use crate::drop::DropReason;
-use crate::lifetime::LifetimeVerdict;
 use crate::packet::PacketBuf;
 use crate::sa::{Mode, OutboundSaState, SaConfigError};
 use crate::time::Timestamp;
@@ -110,13 +109,9 @@ impl OutboundEspSa {
         pkt.trim_back(pkt.len() - plain.len)?;
 
         // Lifetime first, then the sequence number (sa.rs call order).
-        let verdict = self.state.account(plain.len as u64, now);
-        if verdict != LifetimeVerdict::Ok {
-            events.extend(verdict.events(cfg.spi));
-            if !verdict.passes() {
-                return Err(DropReason::SaExpired);
-            }
-        }
+        self.state
+            .account(plain.len as u64, now)
+            .report(cfg.spi, events)?;
         let seq = self.state.next_seq().map_err(|(reason, event)| {
             events.extend(event);
             reason
