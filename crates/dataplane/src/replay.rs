@@ -36,6 +36,9 @@
 //! Loss of synchronisation (Appendix A3: 2^32 consecutive losses) is not recovered here; that
 //! needs trial ICV computations and belongs to the transform.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
 use thiserror::Error;
 
 /// Largest configurable window, in packets.
@@ -108,18 +111,67 @@ impl Candidate {
 /// An inbound SA's anti-replay state: the highest committed sequence number and a bitmap of the
 /// `W` numbers at and below it. Mutated only through [`commit`](Self::commit); see the module docs
 /// for the exact acceptance rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Shared by every worker that receives the SA's packets, without a lock on the check:
+/// [`check`](Self::check) reads `T` (Acquire) and the bitmap words (Relaxed) lock-free, while
+/// [`commit`](Self::commit) is serialized by a small internal lock and publishes the words it
+/// clears before it stores the new `T` (Release). A check racing a commit can therefore only
+/// (a) accept a number that the commit's own re-check then refuses, or (b) call a number that
+/// has just fallen out of the window a `Duplicate` rather than `TooOld` (a ring word only aliases
+/// another number's word once that number is at least `W` behind the new `T`). It never refuses
+/// a number the window would accept, so the lock-free pre-check is exact where it matters and
+/// the commit is authoritative.
+#[derive(Debug)]
 pub struct ReplayWindow {
     /// `W` exactly as configured; 0 means anti-replay is off.
     size: u32,
     /// Extended (64-bit) sequence numbers negotiated for this SA.
     esn: bool,
     /// `T`: highest committed full sequence number, 0 before any packet.
-    top: u64,
+    top: AtomicU64,
     /// Ring of 64-bit blocks; bit `s % 64` of word `(s / 64) % len` stands for sequence `s`.
     /// `len` is a power of two `>= ceil(W / 64) + 1`; empty when `W = 0`.
-    bitmap: Box<[u64]>,
+    bitmap: Box<[AtomicU64]>,
+    /// Serializes commits (window slides must not interleave); never held across crypto.
+    commit_lock: Mutex<()>,
 }
+
+impl Clone for ReplayWindow {
+    /// A snapshot of the window (for tests and for moving an SA).
+    fn clone(&self) -> Self {
+        let _guard = self
+            .commit_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Self {
+            size: self.size,
+            esn: self.esn,
+            top: AtomicU64::new(self.top.load(Ordering::Relaxed)),
+            bitmap: self
+                .bitmap
+                .iter()
+                .map(|w| AtomicU64::new(w.load(Ordering::Relaxed)))
+                .collect(),
+            commit_lock: Mutex::new(()),
+        }
+    }
+}
+
+impl PartialEq for ReplayWindow {
+    fn eq(&self, other: &Self) -> bool {
+        self.size == other.size
+            && self.esn == other.esn
+            && self.top() == other.top()
+            && self.bitmap.len() == other.bitmap.len()
+            && self
+                .bitmap
+                .iter()
+                .zip(other.bitmap.iter())
+                .all(|(a, b)| a.load(Ordering::Relaxed) == b.load(Ordering::Relaxed))
+    }
+}
+
+impl Eq for ReplayWindow {}
 
 impl ReplayWindow {
     /// A window of `size` packets (0 turns anti-replay off), for an SA with or without ESN.
@@ -136,8 +188,9 @@ impl ReplayWindow {
         Ok(Self {
             size,
             esn,
-            top: 0,
-            bitmap: vec![0u64; words].into_boxed_slice(),
+            top: AtomicU64::new(0),
+            bitmap: (0..words).map(|_| AtomicU64::new(0)).collect(),
+            commit_lock: Mutex::new(()),
         })
     }
 
@@ -145,8 +198,9 @@ impl ReplayWindow {
     /// marked as seen). For tests that start next to the 2^32 boundary.
     #[cfg(test)]
     pub(crate) fn starting_at(size: u32, esn: bool, top: u64) -> Self {
-        let mut w = Self::new(size, esn).expect("test windows are within MAX_WINDOW");
-        w.top = if esn { top } else { top & u64::from(u32::MAX) };
+        let w = Self::new(size, esn).expect("test windows are within MAX_WINDOW");
+        let top = if esn { top } else { top & u64::from(u32::MAX) };
+        w.top.store(top, Ordering::Relaxed);
         w
     }
 
@@ -167,7 +221,7 @@ impl ReplayWindow {
 
     /// `T`: the highest sequence number committed so far (0 before any).
     pub fn top(&self) -> u64 {
-        self.top
+        self.top.load(Ordering::Acquire)
     }
 
     /// Phase 1, before the ICV check: infer the full sequence number from the packet's 32-bit
@@ -175,13 +229,15 @@ impl ReplayWindow {
     ///
     /// With ESN the returned [`Candidate::seq_hi`] is what the ICV/AAD must be computed over.
     pub fn check(&self, seq_lo: u32) -> Result<Candidate, ReplayError> {
+        // Acquire: the words cleared by the commit that published this `T` are visible.
+        let top = self.top.load(Ordering::Acquire);
         let seq = if self.esn {
-            self.infer(seq_lo)?
+            self.infer(top, seq_lo)?
         } else {
             u64::from(seq_lo)
         };
         if self.size != 0 {
-            self.check_full(seq)?;
+            self.check_full(top, seq)?;
         }
         Ok(Candidate { seq })
     }
@@ -192,55 +248,68 @@ impl ReplayWindow {
     /// The candidate is re-checked against the current state first, so two candidates for the
     /// same number (or one overtaken by a window slide) cannot both be committed: the loser gets
     /// `Duplicate` or `TooOld` and its packet must be dropped.
-    pub fn commit(&mut self, candidate: Candidate) -> Result<(), ReplayError> {
+    pub fn commit(&self, candidate: Candidate) -> Result<(), ReplayError> {
+        // Poisoning is ignored: every step below leaves the window consistent.
+        let _guard = self
+            .commit_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let seq = candidate.seq;
+        // Under the lock no other commit changes `T`.
+        let top = self.top.load(Ordering::Relaxed);
         if self.size == 0 {
             // Anti-replay off: only `T` is kept, for ESN inference.
-            self.top = self.top.max(seq);
+            self.top.store(top.max(seq), Ordering::Release);
             return Ok(());
         }
-        self.check_full(seq)?;
-        if seq > self.top {
-            self.advance(seq);
-        }
+        self.check_full(top, seq)?;
         let (word, bit) = self.slot(seq);
-        self.bitmap[word] |= bit;
+        if seq > top {
+            self.advance(top, seq);
+            // Set the bit before publishing `T`, so a check that sees the new `T` also sees it.
+            self.bitmap[word].fetch_or(bit, Ordering::Relaxed);
+            self.top.store(seq, Ordering::Release);
+        } else {
+            self.bitmap[word].fetch_or(bit, Ordering::Relaxed);
+        }
         Ok(())
     }
 
     /// The window rule on a full sequence number (anti-replay on).
-    fn check_full(&self, seq: u64) -> Result<(), ReplayError> {
+    fn check_full(&self, top: u64, seq: u64) -> Result<(), ReplayError> {
         if seq == 0 {
             return Err(ReplayError::ZeroSequence);
         }
-        if seq > self.top {
+        if seq > top {
             return Ok(());
         }
-        if self.top - seq >= u64::from(self.size) {
+        if top - seq >= u64::from(self.size) {
             return Err(ReplayError::TooOld);
         }
         let (word, bit) = self.slot(seq);
-        if self.bitmap[word] & bit != 0 {
+        if self.bitmap[word].load(Ordering::Relaxed) & bit != 0 {
             return Err(ReplayError::Duplicate);
         }
         Ok(())
     }
 
-    /// Move `T` up to `new_top`, clearing the ring words that enter the window (RFC 6479 §2).
-    fn advance(&mut self, new_top: u64) {
-        let old_word = self.top >> 6;
+    /// Clear the ring words that enter the window when `T` moves from `old_top` to `new_top`
+    /// (RFC 6479 §2). The caller publishes `new_top` afterwards.
+    fn advance(&self, old_top: u64, new_top: u64) {
+        let old_word = old_top >> 6;
         let new_word = new_top >> 6;
         let len = self.bitmap.len() as u64;
         let mask = len - 1;
         let steps = new_word - old_word;
         if steps >= len {
-            self.bitmap.fill(0);
+            for w in self.bitmap.iter() {
+                w.store(0, Ordering::Relaxed);
+            }
         } else {
             for w in old_word + 1..=new_word {
-                self.bitmap[(w & mask) as usize] = 0;
+                self.bitmap[(w & mask) as usize].store(0, Ordering::Relaxed);
             }
         }
-        self.top = new_top;
     }
 
     /// Ring position of `seq`: word index and bit mask. Only called with anti-replay on (the
@@ -267,14 +336,14 @@ impl ReplayWindow {
     /// the transform do.) `Th + 1` past 2^32 - 1 or `Th - 1` below 0 names a sequence number
     /// outside the 64-bit space: with anti-replay on that packet can only be old (`TooOld`); with
     /// it off, `Th` is the only possible subspace.
-    fn infer(&self, seq_lo: u32) -> Result<u64, ReplayError> {
+    fn infer(&self, top: u64, seq_lo: u32) -> Result<u64, ReplayError> {
         let w = if self.size == 0 {
             ESN_INFERENCE_WINDOW_WHEN_OFF
         } else {
             self.size
         };
-        let tl = self.top as u32;
-        let th = (self.top >> 32) as u32;
+        let tl = top as u32;
+        let th = (top >> 32) as u32;
         let bl = tl.wrapping_sub(w - 1);
         let seq_hi = if tl >= w - 1 {
             // Case A.
@@ -601,7 +670,7 @@ mod tests {
 
     /// Drive the window and the model with the same arrivals; they must agree on every packet.
     fn run_against_model(size: u32, esn: bool, start: u64, arrivals: &[Arrival]) {
-        let mut w = ReplayWindow::starting_at(size, esn, start);
+        let w = ReplayWindow::starting_at(size, esn, start);
         let mut model = Model {
             size: u64::from(size),
             top: start,

@@ -28,19 +28,16 @@
 //! [`OutboundSaState::account`] first (a refused packet must not burn a sequence number), then
 //! [`OutboundSaState::next_seq`], then the transform.
 //!
-//! # Why the replay window is behind a `Mutex`
+//! # How workers share the replay window
 //!
-//! The window must be mutated by whichever worker processes the packet. Pinning each inbound SA
-//! to one worker (so the window could be owned without a lock) needs the IO layer to steer by
-//! SPI, which the planned sockets do not: `SO_REUSEPORT` spreads UDP 4500 by 4-tuple, and raw
-//! ESP and multi-queue TUN do not steer by SPI at all, so one SA's packets reach every worker. A
-//! lock-free window (atomic words plus a CAS on `T`) is possible but subtle when a slide clears
-//! words another worker is testing. So the window is a plain `&mut` type ([`ReplayWindow`]) behind
-//! a `std::sync::Mutex`, locked twice per packet for a few nanoseconds (check, commit) and never
-//! across the crypto; uncontended, that is an atomic swap each way. It sits on its own cache line
-//! so locking it does not bounce the counters. This is the "per-SA sequence/replay state"
-//! DESIGN.md §3 allows on the fast path; a worker that does own an SA outright can use
-//! [`ReplayWindow`] directly.
+//! The window must be updated by whichever worker processes the packet. Pinning each inbound SA
+//! to one worker needs the IO layer to steer by SPI, which the planned sockets do not:
+//! `SO_REUSEPORT` spreads UDP 4500 by 4-tuple, and raw ESP and multi-queue TUN do not steer by
+//! SPI at all, so one SA's packets reach every worker. [`ReplayWindow`] is therefore shared: its
+//! pre-check is lock-free (atomic loads) and only the commit takes a small internal lock, never
+//! across the crypto (see [`ReplayWindow`] for why a racing pre-check is safe). It sits on its
+//! own cache line so commits do not bounce the counters. This is the "per-SA sequence/replay
+//! state" DESIGN.md §3 allows on the fast path.
 
 use crate::drop::{DropCounters, DropReason};
 use crate::lifetime::{Lifetime, LifetimeVerdict, Lifetimes, SaEvent};
@@ -49,7 +46,6 @@ use crate::seq::{OutboundSeq, SeqError};
 use crate::time::Timestamp;
 use core::net::IpAddr;
 use rampart_wire::ike::iana::ProtocolId;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use thiserror::Error;
 
 /// A Security Parameters Index (RFC 4303 §2.1), in host order.
@@ -238,7 +234,7 @@ impl SaCounters {
 #[derive(Debug)]
 pub struct InboundSaState {
     config: SaConfig,
-    replay: CachePadded<Mutex<ReplayWindow>>,
+    replay: CachePadded<ReplayWindow>,
     counters: SaCounters,
 }
 
@@ -249,7 +245,7 @@ impl InboundSaState {
         let window = ReplayWindow::new(config.replay_window, config.esn)?;
         Ok(Self {
             counters: SaCounters::new(config.lifetimes, installed_at),
-            replay: CachePadded(Mutex::new(window)),
+            replay: CachePadded(window),
             config,
         })
     }
@@ -272,12 +268,12 @@ impl InboundSaState {
     /// Step 1: anti-replay pre-check of the packet's sequence number field; infers the ESN high
     /// bits. Changes nothing. See [`ReplayWindow::check`].
     pub fn replay_check(&self, seq_lo: u32) -> Result<Candidate, DropReason> {
-        self.window().check(seq_lo).map_err(DropReason::from)
+        self.replay.0.check(seq_lo).map_err(DropReason::from)
     }
 
     /// Step 3, after the ICV verified: record the sequence number. See [`ReplayWindow::commit`].
     pub fn replay_commit(&self, candidate: Candidate) -> Result<(), DropReason> {
-        self.window().commit(candidate).map_err(DropReason::from)
+        self.replay.0.commit(candidate).map_err(DropReason::from)
     }
 
     /// Step 4: account the delivered packet against the lifetimes. See [`Lifetime::account`].
@@ -287,13 +283,7 @@ impl InboundSaState {
 
     /// The highest sequence number committed so far (for display and tests).
     pub fn replay_top(&self) -> u64 {
-        self.window().top()
-    }
-
-    /// Lock the window. Poisoning is ignored: it needs a panic while the lock is held, and every
-    /// [`ReplayWindow`] method leaves the window consistent at each step, so the state is valid.
-    fn window(&self) -> MutexGuard<'_, ReplayWindow> {
-        self.replay.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.replay.0.top()
     }
 }
 
