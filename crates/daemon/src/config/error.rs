@@ -84,6 +84,10 @@ pub(crate) struct Diagnostics<'a> {
     text: &'a str,
     line_starts: Vec<usize>,
     errors: Vec<(usize, ConfigError)>,
+    /// Whether a key was dropped for a schema error (so "missing" errors may be consequences).
+    keys_dropped: bool,
+    /// Errors about something absent, kept only if no key was dropped.
+    absent: Vec<(usize, ConfigError)>,
 }
 
 impl<'a> Diagnostics<'a> {
@@ -96,6 +100,8 @@ impl<'a> Diagnostics<'a> {
             text,
             line_starts,
             errors: Vec::new(),
+            keys_dropped: false,
+            absent: Vec::new(),
         }
     }
 
@@ -117,26 +123,45 @@ impl<'a> Diagnostics<'a> {
         (line, column)
     }
 
+    fn located(&self, span: &Range<usize>, message: String) -> (usize, ConfigError) {
+        let (line, column) = self.line_col(span.start);
+        let e = ConfigError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            message,
+        };
+        (span.start, e)
+    }
+
     /// Records an error at the start of `span`.
     pub(crate) fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
-        let (line, column) = self.line_col(span.start);
-        self.errors.push((
-            span.start,
-            ConfigError {
-                file: self.file.to_path_buf(),
-                line,
-                column,
-                message: message.into(),
-            },
-        ));
+        let e = self.located(&span, message.into());
+        self.errors.push(e);
+    }
+
+    /// Records an error about something absent (a required key, a matching secret). When a
+    /// misspelt key was dropped, such errors may only be its consequence, and are left out of the
+    /// report (the file is still invalid).
+    pub(crate) fn absent(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let e = self.located(&span, message.into());
+        self.absent.push(e);
+    }
+
+    /// Notes that a key was dropped after a schema error.
+    pub(crate) fn key_dropped(&mut self) {
+        self.keys_dropped = true;
     }
 
     pub(crate) fn has_errors(&self) -> bool {
-        !self.errors.is_empty()
+        !self.errors.is_empty() || !self.absent.is_empty()
     }
 
     /// The errors in file order (stable for errors at one place).
     pub(crate) fn finish(mut self) -> ConfigErrors {
+        if !self.keys_dropped {
+            self.errors.append(&mut self.absent);
+        }
         self.errors.sort_by_key(|(at, _)| *at);
         ConfigErrors(self.errors.into_iter().map(|(_, e)| e).collect())
     }
@@ -154,20 +179,31 @@ pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str>
         .map(|(_, c)| c)
 }
 
-/// Levenshtein distance, ASCII case-insensitive.
+/// Edit distance counting a swap of neighbours as one edit (optimal string alignment), ASCII
+/// case-insensitive.
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_ascii_lowercase().chars().collect();
     let b: Vec<char> = b.to_ascii_lowercase().chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// `"a", "b" or "c"`.

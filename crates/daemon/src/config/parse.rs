@@ -41,10 +41,9 @@ pub(crate) fn parse(diag: &mut Diagnostics<'_>) -> Option<RawConfig> {
         let entry = innermost_entry(tree.get_ref(), &span, &work);
         let key = entry.as_ref().map(|(k, _)| k.clone());
         diag.error(span.clone(), describe(err.message(), key.as_deref()));
-        let Some((_, blank)) = entry else {
-            return None;
-        };
+        let (_, blank) = entry?;
         blank_out(&mut work, blank);
+        diag.key_dropped();
     }
     None
 }

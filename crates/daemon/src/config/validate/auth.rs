@@ -66,7 +66,7 @@ impl Validator<'_, '_> {
                     .into_iter()
                     .collect::<Option<Vec<_>>>(),
                 None => {
-                    self.error(
+                    self.absent(
                         s.span(),
                         "secret has no ids — add ids = [\"local-id\", \"remote-id\"]",
                     );
@@ -82,7 +82,7 @@ impl Validator<'_, '_> {
                     }
                 },
                 None => {
-                    self.error(s.span(), "secret has no psk — add psk = \"...\"");
+                    self.absent(s.span(), "secret has no psk — add psk = \"...\"");
                     None
                 }
             };
@@ -121,7 +121,7 @@ impl Validator<'_, '_> {
                 ),
             ] {
                 if table {
-                    self.error(
+                    self.absent(
                         header.clone(),
                         format!("connection \"{name}\" has no {side} table — add e.g. {example}"),
                     );
@@ -196,7 +196,7 @@ impl Validator<'_, '_> {
         match auth {
             Some(a) => self.choice("auth", a, AUTH_METHODS),
             None => {
-                self.error(
+                self.absent(
                     table,
                     format!("{side} has no auth — add auth = \"psk\" or auth = \"pubkey\""),
                 );
@@ -230,7 +230,7 @@ impl Validator<'_, '_> {
                 return Some(subject);
             }
             let Some(addr) = addrs.first() else {
-                self.error(table, format!("{side} has no id and the connection no {side} address to use instead — add id = \"...\""));
+                self.absent(table, format!("{side} has no id and the connection no {side} address to use instead — add id = \"...\""));
                 return None;
             };
             return Some(Identity::Addr(*addr));
@@ -275,7 +275,7 @@ impl Validator<'_, '_> {
                 key: s.key.clone(),
             }),
             None => {
-                self.error(
+                self.absent(
                     header,
                     format!(
                         "connection \"{name}\" uses auth = \"psk\" but no [[secrets]] entry has ids {} and {} — add one",
@@ -341,7 +341,7 @@ impl Validator<'_, '_> {
         let l = local.get_ref();
         for (key, v) in [("cert", &l.cert), ("key", &l.key)] {
             if v.is_none() {
-                self.error(
+                self.absent(
                     local.span(),
                     format!("auth = \"pubkey\" needs {key} = \"path.pem\" in local"),
                 );
@@ -435,7 +435,7 @@ impl Validator<'_, '_> {
 
     fn remote_pubkey(&mut self, remote: &Spanned<RawRemote>) -> Option<RemoteAuthConfig> {
         let Some(list) = remote.get_ref().cacerts.as_ref().filter(|l| !l.is_empty()) else {
-            self.error(remote.span(), "auth = \"pubkey\" needs cacerts = [\"ca.pem\"] in remote: the CAs the peer's certificate must chain to");
+            self.absent(remote.span(), "auth = \"pubkey\" needs cacerts = [\"ca.pem\"] in remote: the CAs the peer's certificate must chain to");
             return None;
         };
         let mut anchors = Some(Vec::new());

@@ -76,6 +76,11 @@ impl Validator<'_, '_> {
         self.diag.error(span, message);
     }
 
+    /// Records an error about something absent (see [`Diagnostics::absent`]).
+    pub(crate) fn absent(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.diag.absent(span, message);
+    }
+
     /// Checks `s` with `f`, recording its message at `s`'s position.
     pub(crate) fn check<T>(
         &mut self,
@@ -303,11 +308,11 @@ impl Validator<'_, '_> {
         let name = match &c.name {
             Some(n) => n.get_ref().clone(),
             None => {
-                self.error(
+                self.absent(
                     header.clone(),
                     "connection has no name — add name = \"...\"",
                 );
-                String::new()
+                "(unnamed)".to_owned()
             }
         };
         let local_addrs = self.addrs("local_addrs", &c.local_addrs);
@@ -421,7 +426,7 @@ impl Validator<'_, '_> {
     ) -> Option<Vec<(Range<usize>, TrafficSelector)>> {
         let Some(list) = list else {
             let Some(addr) = dynamic else {
-                self.error(header, format!("child has no {key} and the connection has no address to take it from — add {key} = [\"10.0.0.0/24\"]"));
+                self.absent(header, format!("child has no {key} and the connection has no address to take it from — add {key} = [\"10.0.0.0/24\"]"));
                 return None;
             };
             return Some(vec![(
@@ -458,7 +463,7 @@ impl Validator<'_, '_> {
         let header = child.span();
         let c = child.get_ref();
         if c.name.is_none() {
-            self.error(header.clone(), "child has no name — add name = \"...\"");
+            self.absent(header.clone(), "child has no name — add name = \"...\"");
         }
         let local_ts = self.ts_list("local_ts", c.local_ts.as_ref(), local, header.clone());
         let remote_ts = self.ts_list("remote_ts", c.remote_ts.as_ref(), remote, header.clone());

@@ -45,7 +45,7 @@ impl Validator<'_, '_> {
         let header = policy.span();
         let p = policy.get_ref();
         if p.name.is_none() {
-            self.error(header.clone(), "policy has no name — add name = \"...\"");
+            self.absent(header.clone(), "policy has no name — add name = \"...\"");
         }
         let directions =
             p.direction
@@ -68,7 +68,7 @@ impl Validator<'_, '_> {
                 ],
             ),
             None => {
-                self.error(header.clone(), "policy has no action — add action = \"bypass\" or action = \"discard\" (PROTECT entries come from [[connections.children]])");
+                self.absent(header.clone(), "policy has no action — add action = \"bypass\" or action = \"discard\" (PROTECT entries come from [[connections.children]])");
                 None
             }
         };
