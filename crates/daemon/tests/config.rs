@@ -415,6 +415,7 @@ fn policies_become_spd_entries_in_priority_order() {
         names,
         [
             "no-dns-to-remote/out",
+            "no-dns-to-remote/in",
             "lan/out",
             "lan/in",
             "site/net/out",
