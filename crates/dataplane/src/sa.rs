@@ -537,6 +537,44 @@ mod tests {
         assert_eq!(total, 5_000);
     }
 
+    /// Workers share one inbound SA and each receives its own packets (numbers interleaved
+    /// across workers, all within the window): the lock-free pre-check racing the commits must
+    /// never refuse one of them, and afterwards every number is a duplicate.
+    #[test]
+    fn shared_inbound_racing_checks_never_refuse_a_fresh_number() {
+        const WORKERS: u32 = 4;
+        const LAST: u32 = 4_000; // below the window, so nothing can legitimately be too old
+        let cfg = SaConfig {
+            replay_window: crate::replay::MAX_WINDOW,
+            ..config()
+        };
+        let sa = Arc::new(InboundSaState::new(cfg, Timestamp::ZERO).expect("valid config"));
+        let handles: Vec<_> = (0..WORKERS)
+            .map(|w| {
+                let sa = Arc::clone(&sa);
+                std::thread::spawn(move || {
+                    for seq in (1..=LAST).filter(|s| s % WORKERS == w) {
+                        let c = sa
+                            .replay_check(seq)
+                            .expect("fresh number passes the pre-check");
+                        assert_eq!(c.seq(), u64::from(seq));
+                        sa.replay_commit(c).expect("fresh number commits");
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("no worker saw a false refusal");
+        }
+        assert_eq!(sa.replay_top(), u64::from(LAST));
+        for seq in 1..=LAST {
+            assert_eq!(
+                sa.replay_check(seq).map(|c| c.seq()),
+                Err(DropReason::Replay)
+            );
+        }
+    }
+
     #[test]
     fn outbound_sequence_and_exhaustion_event() {
         let cfg = SaConfig {
