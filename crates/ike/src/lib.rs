@@ -46,8 +46,10 @@ pub use cert::{CertSigner, CertVerifier, UnixTime};
 pub use config::{
     ChildConfig, Connection, EndpointConfig, Lifetimes, LocalAuth, Mode, RemoteAuth, Retransmission,
 };
-pub use endpoint::{DatagramEvent, Endpoint, IkeSaHandle};
-pub use event::{ChildSa, ChildSaDirection, DownReason, EndpointEvent, Event, Transmit};
+pub use endpoint::{Acquired, DatagramEvent, Endpoint, IkeSaHandle};
+pub use event::{
+    ChildSa, ChildSaDirection, DownReason, EndpointEvent, Event, Transmit, TransmitKind,
+};
 pub use failure::Failure;
 pub use ike_sa::IkeSa;
 pub use key_export::IkeKeyExport;

@@ -152,6 +152,7 @@ impl Side {
             local_auth: self.local_auth.clone(),
             remote_id: self.remote_id.clone(),
             remote_auth: self.remote_auth.clone(),
+            force_encap: false,
             dpd_delay: Some(Duration::from_secs(30)),
             children: vec![ChildConfig {
                 name: "net".into(),

@@ -95,6 +95,7 @@ impl Side {
             local_auth: LocalAuth::Psk(SecretBytes::from_slice(self.psk_local)),
             remote_id: Identity::Fqdn(self.remote_id.into()),
             remote_auth: RemoteAuth::Psk(SecretBytes::from_slice(self.psk_remote)),
+            force_encap: false,
             dpd_delay: Some(Duration::from_secs(30)),
             children: std::iter::once(("net", self.esp, self.local_ts, self.remote_ts))
                 .chain(self.extra_children.iter().copied())
@@ -172,7 +173,7 @@ fn clean_setup_many_seeds() {
         let c = sim.nodes[0].children.values().next().unwrap();
         assert_eq!(
             (c.mode, c.udp_encap, c.integ),
-            (Mode::Tunnel, false, None),
+            (Mode::Tunnel, None, None),
             "seed {seed}"
         );
         assert_eq!(c.local_ts, ts("198.51.100.0/24"));
