@@ -299,6 +299,16 @@ impl IkeSa {
         }
     }
 
+    /// Our address and port for this SA (port 4500 after floating, RFC 7296 §2.23).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The peer's address and port as we send to it (after a NAT rebinding, the latest).
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.remote
+    }
+
     /// Whether we are the original initiator.
     pub fn is_initiator(&self) -> bool {
         self.initiator

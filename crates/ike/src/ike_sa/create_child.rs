@@ -163,7 +163,7 @@ impl IkeSa {
     }
 
     /// Whether an acquire for `name` with these packet selectors is already waiting: queued,
-    /// or the child that IKE_AUTH is creating.
+    /// in flight, or the child that IKE_AUTH is creating.
     fn acquire_pending(
         &self,
         name: &str,
@@ -181,7 +181,12 @@ impl IkeSa {
             }
             _ => false,
         };
+        let in_flight = match &self.pending {
+            Some(Pending::Child(init)) => init.rekey_of.is_none() && same(&init.request),
+            _ => false,
+        };
         in_auth
+            || in_flight
             || self.queued.iter().any(|t| match t {
                 Task::CreateChild(r) => same(r.as_ref()),
                 _ => false,
