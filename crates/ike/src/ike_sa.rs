@@ -6,7 +6,8 @@
 //! 1. Feed what arrives: [`IkeSa::handle_datagram`] for each datagram the endpoint routed here,
 //!    [`IkeSa::handle_timeout`] when the deadline from `poll_timeout` has passed (an early or
 //!    extra call is harmless), and commands ([`IkeSa::terminate`], [`IkeSa::delete_child`],
-//!    [`IkeSa::create_child`], [`IkeSa::rekey_child`], [`IkeSa::rekey`], and the data plane's
+//!    [`IkeSa::create_child`], [`IkeSa::acquire`], [`IkeSa::rekey_child`], [`IkeSa::rekey`],
+//!    and the data plane's
 //!    [`IkeSa::child_soft_expired`] / [`IkeSa::child_hard_expired`]).
 //! 2. Then drain [`IkeSa::poll_transmit`], [`IkeSa::poll_event`],
 //!    [`IkeSa::poll_endpoint_event`] (the last goes to [`Endpoint::handle_sa_event`]) and
@@ -598,16 +599,10 @@ impl IkeSa {
         {
             Incoming::Drop => {}
             Incoming::Retransmitted(cached) => {
-                // The peer moved while our answer was lost: follow it if the copy verifies.
-                let verified = self.arrived.is_some()
-                    && self
-                        .keyed
-                        .as_ref()
-                        .is_some_and(|k| k.sk.open(bytes, &msg).is_ok());
-                if let Some(path) = self.arrived.filter(|_| verified) {
-                    self.moved_to(path);
-                }
-                self.transmit(cached)
+                // §2.11: the answer goes where the request came from. A copy of an old request
+                // (perhaps a replay) never moves the SA; only a new one does, once it verifies.
+                let path = self.arrived.unwrap_or_else(|| self.path());
+                self.transmit_on(path, cached)
             }
             Incoming::Response(kind) => self.on_response(now, kind, &msg, bytes),
             Incoming::NewRequest => self.on_request(now, &msg, bytes),
@@ -1064,11 +1059,15 @@ impl IkeSa {
 
     /// Queues an IKE message for the peer, behind the non-ESP marker on 4500 (RFC 3948 §2.2).
     fn transmit(&mut self, message: Vec<u8>) {
+        self.transmit_on(self.path(), message);
+    }
+
+    fn transmit_on(&mut self, path: Path, message: Vec<u8>) {
         self.transmits.push_back(Transmit {
-            local: self.local,
-            remote: self.remote,
+            local: path.local,
+            remote: path.remote,
             kind: crate::event::TransmitKind::Ike,
-            payload: crate::nat::with_marker(self.local, message),
+            payload: crate::nat::with_marker(path.local, message),
         });
     }
 

@@ -409,6 +409,13 @@ impl Sim {
         }
     }
 
+    /// Delivers `bytes` to node `to` now, as if from `from` to `at` (a spoofed or replayed
+    /// datagram).
+    pub(crate) fn inject(&mut self, to: usize, from: SocketAddr, at: SocketAddr, bytes: Vec<u8>) {
+        self.seq += 1;
+        self.arrive((self.now, self.seq, to, from, at, bytes));
+    }
+
     fn arrive(&mut self, p: InFlight) {
         let now = self.now;
         let (_, _, to, from_addr, to_addr, bytes) = p;

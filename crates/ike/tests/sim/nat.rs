@@ -231,6 +231,57 @@ fn nat_rebinding_moves_the_responder() {
     assert_eq!(the_child(&sim, 1).remote_addr, moved[0]);
 }
 
+/// Only an authenticated new request moves the SA (§2.23): a replayed authenticated request
+/// and a forged one from another address are answered (the replay, where it came from, §2.11)
+/// or dropped, and the SA stays where it was.
+#[test]
+fn unauthenticated_or_replayed_requests_do_not_move_the_sa() {
+    let mut sim = nat_pair(9, Faults::NONE, Side::a());
+    sim.run_until(secs(2));
+    let before = sim.sa(1).remote_addr();
+    let b_4500 = SocketAddr::new(B.parse().unwrap(), NATT);
+    let spoofer: SocketAddr = "192.0.2.66:4500".parse().unwrap();
+    // A's IKE_AUTH request (message ID 1), as it left A: marker, then the message.
+    let auth = sim.nodes[0]
+        .log
+        .iter()
+        .map(|(_, t)| t.payload.clone())
+        .find(|p| p.len() > 22 && p[..4] == [0, 0, 0, 0] && p[4 + 18] == 35)
+        .expect("IKE_AUTH request on 4500");
+    let sent_before = sim.nodes[1].log.len();
+    sim.inject(1, spoofer, b_4500, auth.clone());
+    // Replayed: the cached response goes back to the sender, the SA does not move.
+    let answers: Vec<_> = sim.nodes[1].log[sent_before..]
+        .iter()
+        .map(|(_, t)| t.remote)
+        .collect();
+    assert_eq!(answers, [spoofer]);
+    // Forged: the next message ID as an INFORMATIONAL with a broken checksum.
+    let mut forged = auth;
+    forged[4 + 18] = 37;
+    forged[4 + 20..4 + 24].copy_from_slice(&2u32.to_be_bytes());
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let sent_before = sim.nodes[1].log.len();
+    sim.inject(1, spoofer, b_4500, forged);
+    assert_eq!(
+        sim.nodes[1].log.len(),
+        sent_before,
+        "a forged request gets no answer"
+    );
+    assert_eq!(sim.sa(1).remote_addr(), before);
+    assert!(
+        !sim.events(1)
+            .any(|e| matches!(e, Event::PeerAddressChanged { .. }))
+    );
+    // Unprotected junk on 4500 (keepalive-like, ESP-like) is not IKE at all.
+    sim.inject(1, spoofer, b_4500, vec![0xff]);
+    sim.inject(1, spoofer, b_4500, vec![0, 0, 0, 9, 0, 0, 0, 1, 7, 7]);
+    sim.run_until(secs(60));
+    sim.check_settled(0, 1);
+    assert_eq!(sim.sa(1).remote_addr(), before);
+}
+
 /// A rebinding noticed only through DPD: after the NAT forgets the mapping, both sides' DPD
 /// still succeed (the responder's retransmissions reach the peer once its request moved it).
 #[test]
