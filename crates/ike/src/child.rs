@@ -154,7 +154,7 @@ pub(crate) struct KeyContext<'a> {
     pub(crate) g_ir: Option<&'a SecretBytes>,
     pub(crate) local: SocketAddr,
     pub(crate) remote: SocketAddr,
-    pub(crate) udp_encap: bool,
+    pub(crate) udp_encap: Option<rampart_policy::sad::UdpEncap>,
 }
 
 impl Negotiated {

@@ -114,8 +114,14 @@ pub struct Connection {
     pub local_addrs: Vec<IpAddr>,
     /// The peer's addresses; the first is where we initiate to. Empty: any (responder only).
     pub remote_addrs: Vec<IpAddr>,
-    /// UDP port both sides use for IKE (500; NAT-T floating to 4500 is not implemented yet).
+    /// UDP port both sides start IKE on (500). When a NAT is detected (or forced), the initiator
+    /// floats to 4500 after IKE_SA_INIT (RFC 7296 §2.23).
     pub port: u16,
+    /// Force UDP encapsulation of ESP (strongSwan's `encap = yes`): our
+    /// NAT_DETECTION_SOURCE_IP hash is one no address matches, so the peer sees a NAT and both
+    /// sides float to 4500 and use ESP-in-UDP (RFC 3948) even with no NAT between them. As a
+    /// responder, forced when any connection that accepts the peer's address forces it.
+    pub force_encap: bool,
     /// IKE proposals in preference order.
     pub ike_proposals: Vec<ProposalSpec>,
     /// Our identity (IDi or IDr).
@@ -189,6 +195,8 @@ pub struct EndpointConfig {
     pub retransmission: Retransmission,
     /// Lifetimes of IKE SAs (rekeyed at the soft deadline, §2.18); `None`: never rekeyed.
     pub ike_lifetimes: Option<Lifetimes>,
+    /// NAT keepalive interval (RFC 3948 §2.3) for IKE SAs behind a NAT; `None`: never sent.
+    pub nat_keepalive: Option<Duration>,
 }
 
 impl EndpointConfig {
@@ -205,6 +213,7 @@ impl EndpointConfig {
                 rekey_after: Duration::from_secs(4 * 3600),
                 hard: Duration::from_secs(4 * 3600 + 1440),
             }),
+            nat_keepalive: Some(Duration::from_secs(20)),
         }
     }
 }

@@ -8,18 +8,26 @@
 //!
 //! [`Endpoint::handle_datagram`] for each datagram, then deliver it to the SA it names (or keep
 //! the new SA it returns); [`Endpoint::poll_transmit`] for stateless answers; commands
-//! ([`Endpoint::initiate`]) return a new SA.
+//! ([`Endpoint::initiate`], [`Endpoint::acquire`]) return a new SA.
+//!
+//! # UDP 4500 (RFC 3948)
+//!
+//! Datagrams are passed as their whole UDP payload, with `local` the address and port they
+//! reached. On port 4500 the engine (endpoint and [`IkeSa`] alike) checks and strips the
+//! non-ESP marker itself and ignores ESP and keepalives; everything it sends from 4500 carries
+//! the marker already ([`Transmit`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use rampart_crypto::{SecretBytes, SecureRandom};
+use rampart_policy::TrafficSelector;
 use rampart_wire::ike::iana::{ExchangeType, NotifyType};
 use rampart_wire::ike::{IkeHeader, Message, NotifyPayload, Payload};
 
 use crate::config::{Connection, EndpointConfig};
-use crate::event::{EndpointEvent, Transmit};
+use crate::event::{EndpointEvent, Transmit, TransmitKind};
 use crate::failure::Failure;
 use crate::ike_sa::{IkeSa, Shared};
 use crate::nat::cookie;
@@ -42,13 +50,26 @@ pub enum DatagramEvent {
     NewSa(IkeSaHandle, Box<IkeSa>),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Entry {
     /// The peer's address (for INITIAL_CONTACT: is this the only SA with it?).
     remote: IpAddr,
     half_open: bool,
     /// For responder SAs: the initiator's address and SPI, to route retransmitted IKE_SA_INIT.
     initiator: Option<(SocketAddr, u64)>,
+    /// The connection, once known (at once for SAs we initiate).
+    connection: Option<Arc<str>>,
+}
+
+/// What [`Endpoint::acquire`] did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Acquired {
+    /// An IKE SA for the connection and peer exists already (perhaps still being set up): call
+    /// [`IkeSa::acquire`] on it with the same arguments, which queues the child there.
+    Existing(IkeSaHandle),
+    /// A new IKE SA was started whose first child carries the packet's selectors: keep it.
+    Initiated(IkeSaHandle, Box<IkeSa>),
 }
 
 /// The endpoint. See the [module docs](self).
@@ -116,6 +137,41 @@ impl Endpoint {
         connection: Arc<Connection>,
         child: Option<&str>,
     ) -> Result<(IkeSaHandle, IkeSa), Failure> {
+        self.start(now, connection, child, None)
+    }
+
+    /// On-demand setup (an acquire from the data plane: a packet from `local_ts` to
+    /// `remote_ts` matched `child`'s policy but found no SA). If an IKE SA of `connection` with
+    /// its peer exists (established or half-open), returns it for [`IkeSa::acquire`] instead of
+    /// starting another; otherwise starts one whose IKE_AUTH creates `child` with the packet's
+    /// selectors first in TSi/TSr (RFC 7296 §2.9).
+    pub fn acquire(
+        &mut self,
+        now: Instant,
+        connection: Arc<Connection>,
+        child: &str,
+        local_ts: TrafficSelector,
+        remote_ts: TrafficSelector,
+    ) -> Result<Acquired, Failure> {
+        let peer = connection.remote_addrs.first().copied();
+        let existing = self.sas.iter().find(|(_, e)| {
+            e.connection.as_deref() == Some(connection.name.as_str())
+                && peer.is_none_or(|p| p == e.remote)
+        });
+        if let Some((&spi, _)) = existing {
+            return Ok(Acquired::Existing(IkeSaHandle(spi)));
+        }
+        let (h, sa) = self.start(now, connection, Some(child), Some((local_ts, remote_ts)))?;
+        Ok(Acquired::Initiated(h, Box::new(sa)))
+    }
+
+    fn start(
+        &mut self,
+        now: Instant,
+        connection: Arc<Connection>,
+        child: Option<&str>,
+        packet: Option<(TrafficSelector, TrafficSelector)>,
+    ) -> Result<(IkeSaHandle, IkeSa), Failure> {
         let (Some(&l), Some(&r)) = (
             connection.local_addrs.first(),
             connection.remote_addrs.first(),
@@ -134,7 +190,9 @@ impl Endpoint {
         let spi = self.fresh_spi().ok_or_else(|| Failure::Config {
             what: "no IKE SPI available".into(),
         })?;
-        let mut sa = IkeSa::initiate(self.shared.clone(), now, connection, child, spi, path)?;
+        let name: Arc<str> = connection.name.as_str().into();
+        let shared = self.shared.clone();
+        let mut sa = IkeSa::initiate(shared, now, connection, child, packet, spi, path)?;
         // §2.4: INITIAL_CONTACT when we hold no other IKE SA with this peer.
         sa.set_initial_contact(!self.sas.values().any(|e| e.remote == r));
         self.sas.insert(
@@ -143,6 +201,7 @@ impl Endpoint {
                 remote: r,
                 half_open: false,
                 initiator: None,
+                connection: Some(name),
             },
         );
         Ok((IkeSaHandle(spi), sa))
@@ -167,6 +226,8 @@ impl Endpoint {
         remote: SocketAddr,
         bytes: &[u8],
     ) -> Option<DatagramEvent> {
+        // RFC 3948 §2.2: on 4500 only marked datagrams are IKE.
+        let bytes = crate::nat::ike_payload(local, bytes)?;
         let h = match IkeHeader::new_checked(bytes) {
             Ok(h) => h,
             Err(rampart_wire::Error::BadVersion { .. }) => {
@@ -238,7 +299,8 @@ impl Endpoint {
             self.transmits.push_back(Transmit {
                 local,
                 remote,
-                payload,
+                kind: TransmitKind::Ike,
+                payload: crate::nat::with_marker(local, payload),
             });
         }
     }
@@ -284,6 +346,7 @@ impl Endpoint {
                 remote: remote.ip(),
                 half_open: true,
                 initiator: Some((remote, msg.spi_i)),
+                connection: None,
             },
         );
         self.by_initiator.insert((remote, msg.spi_i), spi);
@@ -309,7 +372,11 @@ impl Endpoint {
         self.transmits.push_back(Transmit {
             local: path.local,
             remote: path.remote,
-            payload: error_response(msg, NotifyType::COOKIE, expected),
+            kind: TransmitKind::Ike,
+            payload: crate::nat::with_marker(
+                path.local,
+                error_response(msg, NotifyType::COOKIE, expected),
+            ),
         });
         Some(false)
     }
@@ -328,7 +395,18 @@ impl Endpoint {
                     remote,
                     half_open: false,
                     initiator: None,
+                    connection: None,
                 });
+            }
+            EndpointEvent::Connection { name } => {
+                if let Some(e) = self.sas.get_mut(&handle.0) {
+                    e.connection = Some(name.into());
+                }
+            }
+            EndpointEvent::PeerAddressChanged { remote } => {
+                if let Some(e) = self.sas.get_mut(&handle.0) {
+                    e.remote = remote;
+                }
             }
             EndpointEvent::Closed => {
                 if let Some(e) = self.sas.remove(&handle.0) {

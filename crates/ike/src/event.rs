@@ -10,19 +10,34 @@ use std::net::SocketAddr;
 use rampart_crypto::{EncrAlg, IntegAlg, SecretBytes};
 use rampart_policy::TrafficSelector;
 use rampart_policy::pad::Identity;
+use rampart_policy::sad::UdpEncap;
 
 use crate::config::{Lifetimes, Mode};
 use crate::failure::Failure;
 
-/// A datagram to send.
+/// A datagram to send: `payload` is the whole UDP payload, to send as it is from `local` to
+/// `remote`. On the NAT-T port (`local` port 4500) an IKE message already carries its non-ESP
+/// marker (RFC 3948 §2.2), which the engine prepended; the daemon adds nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit {
-    /// Our address and port to send from.
+    /// Our address and port to send from (port 4500 after floating, RFC 7296 §2.23).
     pub local: SocketAddr,
     /// The peer's address and port.
     pub remote: SocketAddr,
-    /// The UDP payload (an IKE message).
+    /// What the payload is.
+    pub kind: TransmitKind,
+    /// The UDP payload: an IKE message (behind the non-ESP marker on 4500), or the keepalive.
     pub payload: Vec<u8>,
+}
+
+/// What a [`Transmit`] carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransmitKind {
+    /// An IKE message.
+    Ike,
+    /// A NAT keepalive: the single byte 0xFF on port 4500 (RFC 3948 §2.3).
+    NatKeepalive,
 }
 
 /// One direction of a child SA: what one SAD entry needs.
@@ -57,8 +72,9 @@ pub struct ChildSa {
     pub local_ts: Vec<TrafficSelector>,
     /// The peer's side's traffic selectors as narrowed.
     pub remote_ts: Vec<TrafficSelector>,
-    /// Whether ESP must be UDP-encapsulated (RFC 3948) because a NAT was detected.
-    pub udp_encap: bool,
+    /// The outer UDP ports when ESP must be UDP-encapsulated (RFC 3948) because a NAT was
+    /// detected or encapsulation forced; `None`: plain ESP.
+    pub udp_encap: Option<UdpEncap>,
     /// Our address (the tunnel's outer source).
     pub local_addr: SocketAddr,
     /// The peer's address (the tunnel's outer destination).
@@ -113,8 +129,22 @@ pub enum Event {
         initiator: bool,
         /// The peer's authenticated identity.
         peer_id: Identity,
-        /// Whether a NAT was detected between the peers (RFC 7296 §2.23).
+        /// Whether a NAT was detected between the peers, or encapsulation forced (RFC 7296
+        /// §2.23): IKE moved to port 4500 and ESP is UDP-encapsulated.
         nat_detected: bool,
+    },
+    /// An authenticated request came from a new address or port after a NAT was detected (a
+    /// NAT rebinding, RFC 7296 §2.23): the IKE SA now sends there. Move every child SA's outer
+    /// destination (and its UDP encapsulation's remote port) to `remote`.
+    PeerAddressChanged {
+        /// Initiator's SPI.
+        spi_i: u64,
+        /// Responder's SPI.
+        spi_r: u64,
+        /// Our address and port the request reached.
+        local: SocketAddr,
+        /// The peer's new address and port.
+        remote: SocketAddr,
     },
     /// The IKE SA is gone (or never came up); its child SAs were reported deleted first.
     IkeSaDown {
@@ -181,7 +211,7 @@ pub enum Event {
 
 /// Told by an [`IkeSa`](crate::IkeSa) to its [`Endpoint`](crate::Endpoint), through the caller
 /// (see [`Endpoint::handle_sa_event`](crate::Endpoint::handle_sa_event)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EndpointEvent {
     /// The SA finished IKE_AUTH: it no longer counts as half-open.
@@ -191,6 +221,17 @@ pub enum EndpointEvent {
     /// The SA was made by rekeying another IKE SA (RFC 7296 §2.18): route its SPI to it.
     Created {
         /// The peer's address (the endpoint tracks SAs per peer for INITIAL_CONTACT).
+        remote: core::net::IpAddr,
+    },
+    /// The SA belongs to this connection (once authenticated, or made by a rekey): the
+    /// endpoint finds it for [`Endpoint::acquire`](crate::Endpoint::acquire).
+    Connection {
+        /// The connection's name.
+        name: String,
+    },
+    /// The peer moved to a new address (a NAT rebinding).
+    PeerAddressChanged {
+        /// The peer's new address.
         remote: core::net::IpAddr,
     },
 }

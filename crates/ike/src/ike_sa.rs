@@ -6,7 +6,8 @@
 //! 1. Feed what arrives: [`IkeSa::handle_datagram`] for each datagram the endpoint routed here,
 //!    [`IkeSa::handle_timeout`] when the deadline from `poll_timeout` has passed (an early or
 //!    extra call is harmless), and commands ([`IkeSa::terminate`], [`IkeSa::delete_child`],
-//!    [`IkeSa::create_child`], [`IkeSa::rekey_child`], [`IkeSa::rekey`], and the data plane's
+//!    [`IkeSa::create_child`], [`IkeSa::acquire`], [`IkeSa::rekey_child`], [`IkeSa::rekey`],
+//!    and the data plane's
 //!    [`IkeSa::child_soft_expired`] / [`IkeSa::child_hard_expired`]).
 //! 2. Then drain [`IkeSa::poll_transmit`], [`IkeSa::poll_event`],
 //!    [`IkeSa::poll_endpoint_event`] (the last goes to [`Endpoint::handle_sa_event`]) and
@@ -26,6 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rampart_crypto::SecureRandom;
+use rampart_policy::TrafficSelector;
 use rampart_policy::pad::Identity;
 use rampart_wire::ike::iana::{ExchangeType, ProtocolId};
 use rampart_wire::ike::{DeletePayload, IkeFlags, Message, NotifyPayload, Payload};
@@ -45,6 +47,7 @@ use crate::timer::{Timer, TimerTable};
 
 mod children;
 mod create_child;
+mod natt;
 mod rekey;
 
 /// Child SAs one IKE SA keeps at most; more are refused with NO_ADDITIONAL_SAS (§1.3).
@@ -161,6 +164,9 @@ pub struct IkeSa {
     quiet: bool,
     /// Nonces forced by [`IkeSa::dangerous_queue_nonces`].
     forced_nonces: VecDeque<Vec<u8>>,
+    /// While a datagram from a new address is handled: where it came from, adopted once it
+    /// verifies as a request (`natt`).
+    arrived: Option<Path>,
     spawned: VecDeque<Self>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
@@ -210,6 +216,7 @@ impl IkeSa {
             down: false,
             quiet: false,
             forced_nonces: VecDeque::new(),
+            arrived: None,
             spawned: VecDeque::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -217,12 +224,14 @@ impl IkeSa {
         }
     }
 
-    /// An initiator: sends IKE_SA_INIT for `connection`, then IKE_AUTH with `child` (by name).
+    /// An initiator: sends IKE_SA_INIT for `connection`, then IKE_AUTH with `child` (by name),
+    /// with a triggering packet's selectors first in TSi/TSr if `packet` is given (§2.9).
     pub(crate) fn initiate(
         shared: Shared,
         now: Instant,
         connection: Arc<Connection>,
         child: Option<&str>,
+        packet: Option<(TrafficSelector, TrafficSelector)>,
         spi_i: u64,
         path: Path,
     ) -> Result<Self, Failure> {
@@ -237,7 +246,12 @@ impl IkeSa {
                 let inbound_spi = shared.spis.child_spi().map_err(|e| Failure::Config {
                     what: e.to_string(),
                 })?;
-                Some(ChildRequest::new(config, inbound_spi, false))
+                let mut request = ChildRequest::new(config, inbound_spi, false);
+                if let Some((local, remote)) = packet {
+                    request.local_ts.insert(0, local);
+                    request.remote_ts.insert(0, remote);
+                }
+                Some(request)
             }
             None => None,
         };
@@ -245,6 +259,7 @@ impl IkeSa {
             connection.ike_proposals.clone(),
             spi_i,
             path,
+            connection.force_encap,
             shared.rng.as_ref(),
         )?;
         let mut sa = Self::new(shared, true, spi_i, 0, path, now);
@@ -283,6 +298,16 @@ impl IkeSa {
         } else {
             self.spi_r
         }
+    }
+
+    /// Our address and port for this SA (port 4500 after floating, RFC 7296 §2.23).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The peer's address and port as we send to it (after a NAT rebinding, the latest).
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.remote
     }
 
     /// Whether we are the original initiator.
@@ -486,6 +511,7 @@ impl IkeSa {
                 }
                 Timer::HalfOpen => {}
                 Timer::Dpd => self.on_dpd_timer(now),
+                Timer::NatKeepalive => self.on_keepalive_timer(now),
                 Timer::Linger => self.close(DownReason::DeletedLocally),
                 Timer::IkeSoft | Timer::IkeHard | Timer::ChildSoft(_) | Timer::ChildHard(_) => {
                     if let Some(action) = crate::lifetime::action(timer) {
@@ -542,6 +568,10 @@ impl IkeSa {
         if self.is_closed() {
             return;
         }
+        // On 4500 the non-ESP marker goes (RFC 3948 §2.2); ESP and keepalives are not ours.
+        let Some(bytes) = crate::nat::ike_payload(local, bytes) else {
+            return;
+        };
         let Ok(msg) = Message::parse(bytes) else {
             return;
         };
@@ -555,20 +585,29 @@ impl IkeSa {
         if !spi_r_ok {
             return;
         }
-        let _ = local;
-        if remote != self.remote {
-            // No MOBIKE or NAT-T address updates yet: only the peer's known address.
-            return;
+        if (local, remote) != (self.local, self.remote) {
+            // §2.23: from elsewhere only after NAT detection (no MOBIKE); the SA moves there
+            // only once a request from it verifies (`open`).
+            if !self.may_move(local) {
+                return;
+            }
+            self.arrived = Some(Path { local, remote });
         }
         match self
             .exchanges
             .classify(msg.message_id, msg.flags.response())
         {
             Incoming::Drop => {}
-            Incoming::Retransmitted(cached) => self.transmit(cached),
+            Incoming::Retransmitted(cached) => {
+                // §2.11: the answer goes where the request came from. A copy of an old request
+                // (perhaps a replay) never moves the SA; only a new one does, once it verifies.
+                let path = self.arrived.unwrap_or_else(|| self.path());
+                self.transmit_on(path, cached)
+            }
             Incoming::Response(kind) => self.on_response(now, kind, &msg, bytes),
             Incoming::NewRequest => self.on_request(now, &msg, bytes),
         }
+        self.arrived = None;
         self.drive(now);
     }
 
@@ -579,6 +618,9 @@ impl IkeSa {
         match self.keyed.as_ref()?.sk.open(bytes, msg) {
             Ok(payloads) => {
                 self.heard(now);
+                if let Some(path) = self.arrived.take().filter(|_| !msg.flags.response()) {
+                    self.moved_to(path);
+                }
                 Some(payloads)
             }
             Err(e) => {
@@ -657,12 +699,16 @@ impl IkeSa {
                 self.exchanges.response_done();
                 self.timers.stop(Timer::Retransmit);
                 self.spi_r = keyed.spi_r;
+                let encap = keyed.nat.encapsulate();
                 let conn = self
                     .connection
                     .clone()
                     .expect("an initiator has its connection from the start");
                 let payloads = crate::ike_auth::request(&conn, &keyed, child.as_ref());
                 self.keyed = Some(keyed);
+                if encap {
+                    self.float_if_nat();
+                }
                 self.state = State::InitiatorAuth { child };
                 match payloads {
                     Ok(p) => self.send_encrypted_request(
@@ -728,8 +774,11 @@ impl IkeSa {
                 .as_ref()
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
-            self.keyed.as_ref().is_some_and(|k| k.nat_detected),
+            self.nat().encapsulate(),
         );
+        self.endpoint_events.push_back(EndpointEvent::Connection {
+            name: connection.clone(),
+        });
         self.events.push_back(Event::IkeSaUp {
             connection,
             spi_i: self.spi_i,
@@ -742,6 +791,7 @@ impl IkeSa {
         self.endpoint_events.push_back(EndpointEvent::Established);
         self.heard(now);
         self.arm_ike_lifetimes(now);
+        self.arm_keepalive(now);
         // The SA_INIT messages were only needed for AUTH.
         if let Some(k) = self.keyed.as_mut() {
             k.init_request = Vec::new();
@@ -774,8 +824,17 @@ impl IkeSa {
             .flat_map(|c| c.ike_proposals.iter().cloned())
             .collect();
         let certreq = crate::cert::certreq_for(&config, self.remote.ip());
-        let (spi_r, path) = (self.spi_r, self.path());
-        match crate::sa_init::respond(&ours, &certreq, msg, bytes, spi_r, path, &self.shared.rng) {
+        let force = config
+            .connections
+            .iter()
+            .any(|c| c.force_encap && c.accepts_remote(self.remote.ip()));
+        let offer = crate::sa_init::ResponderOffer {
+            proposals: &ours,
+            certreq: &certreq,
+            force_encap: force,
+        };
+        let (spi_r, path, rng) = (self.spi_r, self.path(), &self.shared.rng);
+        match crate::sa_init::respond(offer, msg, bytes, spi_r, path, rng) {
             Ok((keyed, response)) => {
                 self.keyed = Some(Box::new(keyed));
                 self.state = State::ResponderAuth;
@@ -998,11 +1057,17 @@ impl IkeSa {
         self.transmit(bytes);
     }
 
-    fn transmit(&mut self, payload: Vec<u8>) {
+    /// Queues an IKE message for the peer, behind the non-ESP marker on 4500 (RFC 3948 §2.2).
+    fn transmit(&mut self, message: Vec<u8>) {
+        self.transmit_on(self.path(), message);
+    }
+
+    fn transmit_on(&mut self, path: Path, message: Vec<u8>) {
         self.transmits.push_back(Transmit {
-            local: self.local,
-            remote: self.remote,
-            payload,
+            local: path.local,
+            remote: path.remote,
+            kind: crate::event::TransmitKind::Ike,
+            payload: crate::nat::with_marker(path.local, message),
         });
     }
 

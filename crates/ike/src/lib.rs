@@ -12,6 +12,14 @@
 //!   INFORMATIONAL (deletes, liveness checks), retransmissions and the response cache. It is
 //!   `Send` and independent of the endpoint.
 //!
+//! NAT traversal (RFC 7296 §2.23, RFC 3948): after IKE_SA_INIT detects a NAT (or
+//! [`Connection::force_encap`] fakes one), IKE floats to UDP 4500; [`Transmit::payload`] is
+//! then the exact UDP payload, non-ESP marker included, and datagrams arriving on 4500 are
+//! handed over as received (the engine strips the marker). Child SAs report their
+//! [`ChildSa::udp_encap`] ports, the side behind the NAT sends keepalives
+//! ([`TransmitKind::NatKeepalive`]), and an authenticated request from a new address moves the
+//! SA ([`Event::PeerAddressChanged`]).
+//!
 //! Both follow one shape: `handle_*` for input, commands, then `poll_transmit`, `poll_event`,
 //! `poll_timeout`. [`Event`]s carry what the data plane installs ([`ChildSa`]) and, on failure,
 //! a [`Failure`] whose `Display` is a diagnosis an operator can act on.
@@ -46,8 +54,10 @@ pub use cert::{CertSigner, CertVerifier, UnixTime};
 pub use config::{
     ChildConfig, Connection, EndpointConfig, Lifetimes, LocalAuth, Mode, RemoteAuth, Retransmission,
 };
-pub use endpoint::{DatagramEvent, Endpoint, IkeSaHandle};
-pub use event::{ChildSa, ChildSaDirection, DownReason, EndpointEvent, Event, Transmit};
+pub use endpoint::{Acquired, DatagramEvent, Endpoint, IkeSaHandle};
+pub use event::{
+    ChildSa, ChildSaDirection, DownReason, EndpointEvent, Event, Transmit, TransmitKind,
+};
 pub use failure::Failure;
 pub use ike_sa::IkeSa;
 pub use key_export::IkeKeyExport;

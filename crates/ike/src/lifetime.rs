@@ -36,7 +36,9 @@ pub(crate) fn action(timer: Timer) -> Option<Action> {
         Timer::IkeHard => Some(Action::DeleteIke),
         Timer::ChildSoft(spi) => Some(Action::RekeyChild(spi)),
         Timer::ChildHard(spi) => Some(Action::DeleteChild(spi)),
-        Timer::Retransmit | Timer::HalfOpen | Timer::Dpd | Timer::Linger => None,
+        Timer::Retransmit | Timer::HalfOpen | Timer::Dpd | Timer::Linger | Timer::NatKeepalive => {
+            None
+        }
     }
 }
 

@@ -28,7 +28,7 @@ use rampart_wire::ike::{
 
 use crate::failure::Failure;
 use crate::keys::{IkeAlgs, IkeKeys, derive_ike_keys};
-use crate::nat::nat_hash;
+use crate::nat::{NatState, forced_source_hash, nat_hash};
 use crate::proposal::{choose, describe_offer, sa_payload};
 use crate::sk::SkCrypto;
 
@@ -56,7 +56,8 @@ pub(crate) struct Keyed {
     pub(crate) init_request: Vec<u8>,
     pub(crate) init_response: Vec<u8>,
     pub(crate) spi_r: u64,
-    pub(crate) nat_detected: bool,
+    /// What NAT detection found (§2.23).
+    pub(crate) nat: NatState,
     /// What the peer announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4); `None`: no notify.
     pub(crate) peer_hashes: Option<Vec<HashAlgorithm>>,
     /// Initiator: send INITIAL_CONTACT in IKE_AUTH (no other IKE SA with this peer, §2.4).
@@ -70,7 +71,7 @@ impl core::fmt::Debug for Keyed {
         f.debug_struct("Keyed")
             .field("algs", &self.algs)
             .field("spi_r", &self.spi_r)
-            .field("nat_detected", &self.nat_detected)
+            .field("nat", &self.nat)
             .field("peer_hashes", &self.peer_hashes)
             .finish_non_exhaustive()
     }
@@ -97,9 +98,17 @@ fn notify(payloads: &[Payload], ty: NotifyType) -> Option<&NotifyPayload> {
     })
 }
 
-/// Whether the NAT_DETECTION notifies of `msg` show a NAT (§2.23): the source hash must match
-/// the address we saw the message come from, the destination hash the address it reached.
-fn nat_detected(msg: &Message, path: Path) -> bool {
+/// What the NAT_DETECTION notifies of `msg` show (§2.23): the peer is behind a NAT when no
+/// source hash matches the address we saw the message come from; we are when the destination
+/// hash does not match the address it reached. `forced`: we faked our source hash.
+fn nat_detected(msg: &Message, path: Path, forced: bool) -> NatState {
+    if notify(&msg.payloads, NotifyType::NAT_DETECTION_SOURCE_IP).is_none() {
+        // The peer does not do NAT detection; forcing still floats (it may follow).
+        return NatState {
+            forced,
+            ..NatState::default()
+        };
+    }
     let src = nat_hash(msg.spi_i, msg.spi_r, path.remote);
     let dst = nat_hash(msg.spi_i, msg.spi_r, path.local);
     let src_ok = msg.payloads.iter().any(|p| {
@@ -107,16 +116,25 @@ fn nat_detected(msg: &Message, path: Path) -> bool {
     });
     let dst_ok = notify(&msg.payloads, NotifyType::NAT_DETECTION_DESTINATION_IP)
         .is_none_or(|n| n.data == dst);
-    let any = notify(&msg.payloads, NotifyType::NAT_DETECTION_SOURCE_IP).is_some();
-    any && !(src_ok && dst_ok)
+    NatState {
+        local_behind: !dst_ok,
+        remote_behind: !src_ok,
+        forced,
+    }
 }
 
-/// Our NAT_DETECTION notifies for a message with these SPIs.
-fn nat_notifies(spi_i: u64, spi_r: u64, path: Path) -> [Payload; 2] {
+/// Our NAT_DETECTION notifies for a message with these SPIs; with `force`, a source hash no
+/// address matches, so the peer sees a NAT and both sides float to 4500.
+fn nat_notifies(spi_i: u64, spi_r: u64, path: Path, force: bool) -> [Payload; 2] {
+    let source = if force {
+        forced_source_hash(spi_i, spi_r)
+    } else {
+        nat_hash(spi_i, spi_r, path.local)
+    };
     [
         Payload::Notify(NotifyPayload::new(
             NotifyType::NAT_DETECTION_SOURCE_IP,
-            nat_hash(spi_i, spi_r, path.local),
+            source,
         )),
         Payload::Notify(NotifyPayload::new(
             NotifyType::NAT_DETECTION_DESTINATION_IP,
@@ -163,6 +181,8 @@ pub(crate) struct InitiatorInit {
     retries: u32,
     /// Send INITIAL_CONTACT in IKE_AUTH (set by the endpoint).
     pub(crate) initial_contact: bool,
+    /// Fake our NAT_DETECTION_SOURCE_IP hash (`Connection::force_encap`).
+    pub(crate) force_encap: bool,
 }
 
 impl core::fmt::Debug for InitiatorInit {
@@ -193,6 +213,7 @@ impl InitiatorInit {
         proposals: Vec<ProposalSpec>,
         spi_i: u64,
         path: Path,
+        force_encap: bool,
         rng: &dyn SecureRandom,
     ) -> Result<Self, Failure> {
         let ke_id = proposals
@@ -215,6 +236,7 @@ impl InitiatorInit {
             request: Vec::new(),
             retries: 0,
             initial_contact: false,
+            force_encap,
         };
         init.build(spi_i, path)?;
         Ok(init)
@@ -237,7 +259,7 @@ impl InitiatorInit {
         payloads.push(Payload::Nonce(NoncePayload {
             data: self.nonce.clone(),
         }));
-        payloads.extend(nat_notifies(spi_i, 0, path));
+        payloads.extend(nat_notifies(spi_i, 0, path, self.force_encap));
         payloads.push(Payload::Notify(
             NotifyPayload::signature_hash_algorithms_notify(&SIGNATURE_HASHES),
         ));
@@ -400,7 +422,7 @@ impl InitiatorInit {
             init_request: self.request,
             init_response: bytes.to_vec(),
             spi_r: msg.spi_r,
-            nat_detected: nat_detected(msg, path),
+            nat: nat_detected(msg, path, self.force_encap),
             peer_hashes: peer_hashes(&msg.payloads),
             initial_contact: self.initial_contact,
             rng: rng.clone(),
@@ -438,17 +460,32 @@ fn refuse(request: &Message, failure: Failure) -> Refusal {
     }
 }
 
-/// The responder's side: choose a proposal among `ours`, complete the key exchange and answer,
-/// with a CERTREQ carrying `certreq` (CA hashes, RFC 7296 §3.7) unless it is empty.
+/// What the responder answers IKE_SA_INIT with, from the connections that accept the peer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResponderOffer<'a> {
+    /// IKE proposals we accept.
+    pub(crate) proposals: &'a [ProposalSpec],
+    /// CERTREQ data (CA hashes, RFC 7296 §3.7); empty: no CERTREQ.
+    pub(crate) certreq: &'a [u8],
+    /// Fake our NAT_DETECTION_SOURCE_IP hash (`Connection::force_encap`).
+    pub(crate) force_encap: bool,
+}
+
+/// The responder's side: choose a proposal among the offer's, complete the key exchange and
+/// answer, with a CERTREQ unless the offer's is empty.
 pub(crate) fn respond(
-    ours: &[ProposalSpec],
-    certreq: &[u8],
+    offer: ResponderOffer<'_>,
     request: &Message,
     bytes: &[u8],
     spi_r: u64,
     path: Path,
     rng: &Arc<dyn SecureRandom>,
 ) -> Result<(Keyed, Vec<u8>), Refusal> {
+    let ResponderOffer {
+        proposals: ours,
+        certreq,
+        force_encap,
+    } = offer;
     let malformed = |what: &str| refuse(request, Failure::Malformed { what: what.into() });
     let sa =
         find_sa(&request.payloads).ok_or_else(|| malformed("IKE_SA_INIT request without SA"))?;
@@ -513,7 +550,7 @@ pub(crate) fn respond(
             authorities: certreq.to_vec(),
         }));
     }
-    payloads.extend(nat_notifies(request.spi_i, spi_r, path));
+    payloads.extend(nat_notifies(request.spi_i, spi_r, path, force_encap));
     payloads.push(Payload::Notify(
         NotifyPayload::signature_hash_algorithms_notify(&SIGNATURE_HASHES),
     ));
@@ -535,7 +572,7 @@ pub(crate) fn respond(
         init_request: bytes.to_vec(),
         init_response: response.clone(),
         spi_r,
-        nat_detected: nat_detected(request, path),
+        nat: nat_detected(request, path, force_encap),
         peer_hashes: peer_hashes(&request.payloads),
         initial_contact: false,
         rng: rng.clone(),

@@ -23,6 +23,8 @@ pub(crate) enum Timer {
     IkeHard,
     /// An IKE SA replaced by a rekey, kept to answer its last messages, closes then.
     Linger,
+    /// Send a NAT keepalive (RFC 3948 §2.3).
+    NatKeepalive,
     /// Soft lifetime of the child SA with this inbound SPI: rekey it (§2.8).
     ChildSoft(u32),
     /// Hard lifetime of the child SA with this inbound SPI: delete it (§2.8).

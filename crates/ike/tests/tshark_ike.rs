@@ -3,14 +3,15 @@
 //! dissected by tshark with the IKE SA's keys in its IKEv2 decryption table (fed from
 //! [`IkeSa::dangerous_export_keys`]). tshark must decode every message without a malformed
 //! packet, verify the SK payloads' checksums, and show the encrypted payloads with the values we
-//! configured: IDi/IDr, AUTH, SA, TSi/TSr, CERT.
+//! configured: IDi/IDr, AUTH, SA, TSi/TSr, CERT. With forced UDP encapsulation, IKE_AUTH goes
+//! over UDP 4500 behind the non-ESP marker (RFC 3948 §2.2), which tshark must strip itself.
 //!
 //! Skips with a warning when tshark is missing, fails then under RAMPART_REQUIRE_ORACLES=1
 //! (`rampart_testkit::run`).
 
 mod cert_pair;
 
-use std::net::Ipv4Addr;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -22,16 +23,16 @@ use rampart_policy::pad::Identity;
 /// LINKTYPE_IPV4 (raw IPv4, no link header).
 const LINKTYPE_IPV4: u32 = 228;
 
-/// An IPv4 + UDP (port 500 both ways) datagram around `payload`. The IPv4 header checksum is
+/// An IPv4 + UDP datagram from `src` to `dst` (addresses and ports) around `payload`. The IPv4 header checksum is
 /// computed (RFC 791); the UDP checksum is 0, "none", which IPv4 allows (RFC 768).
-fn ipv4_udp(src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+fn ipv4_udp(src: SocketAddrV4, dst: SocketAddrV4, payload: &[u8]) -> Vec<u8> {
     let total = u16::try_from(20 + 8 + payload.len()).expect("IKE message fits a datagram");
     let mut p = Vec::with_capacity(usize::from(total));
     p.extend_from_slice(&[0x45, 0]);
     p.extend_from_slice(&total.to_be_bytes());
     p.extend_from_slice(&[0, 0, 0x40, 0, 64, 17, 0, 0]);
-    p.extend_from_slice(&src.octets());
-    p.extend_from_slice(&dst.octets());
+    p.extend_from_slice(&src.ip().octets());
+    p.extend_from_slice(&dst.ip().octets());
     let sum: u32 = p
         .chunks(2)
         .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
@@ -40,8 +41,8 @@ fn ipv4_udp(src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
     let checksum = !u16::try_from((folded & 0xffff) + (folded >> 16)).unwrap();
     p[10..12].copy_from_slice(&checksum.to_be_bytes());
     let udp_len = u16::try_from(8 + payload.len()).unwrap();
-    p.extend_from_slice(&500u16.to_be_bytes());
-    p.extend_from_slice(&500u16.to_be_bytes());
+    p.extend_from_slice(&src.port().to_be_bytes());
+    p.extend_from_slice(&dst.port().to_be_bytes());
     p.extend_from_slice(&udp_len.to_be_bytes());
     p.extend_from_slice(&[0, 0]);
     p.extend_from_slice(payload);
@@ -135,18 +136,30 @@ fn dissect(a: &Side, b: &Side, fields: &[&str], corrupt_sk_r: bool) -> Option<Ve
         keys.sk_ar = flip_last(&keys.sk_ar);
         keys.sk_er = flip_last(&keys.sk_er);
     }
-    // Request / response alternate in a loss-free run: A's first, B's first, ...
-    let (sa, sb) = (&sim.nodes[0].sent, &sim.nodes[1].sent);
+    // Request / response alternate in a loss-free run: A's first, B's first, ... Each as sent:
+    // the engine's UDP payload (marker included on 4500) between the Transmit's addresses.
+    let (sa, sb) = (&sim.nodes[0].log, &sim.nodes[1].log);
     assert_eq!(
         (sa.len(), sb.len()),
         (2, 2),
         "IKE_SA_INIT and IKE_AUTH each way"
     );
-    let (ip_a, ip_b): (Ipv4Addr, Ipv4Addr) = (A.parse().unwrap(), B.parse().unwrap());
+    let v4 = |a: SocketAddr| match a {
+        SocketAddr::V4(a) => a,
+        SocketAddr::V6(_) => panic!("IPv4 test addresses"),
+    };
+    let datagram =
+        |(_, t): &(_, rampart_ike::Transmit)| ipv4_udp(v4(t.local), v4(t.remote), &t.payload);
+    assert!(
+        sa.iter()
+            .chain(sb)
+            .all(|(_, t)| [A, B].contains(&t.local.ip().to_string().as_str())),
+        "sent from the nodes' own addresses"
+    );
     let packets: Vec<Vec<u8>> = sa
         .iter()
         .zip(sb)
-        .flat_map(|(x, y)| [ipv4_udp(ip_a, ip_b, x), ipv4_udp(ip_b, ip_a, y)])
+        .flat_map(|(x, y)| [datagram(x), datagram(y)])
         .collect();
     let dir = std::env::temp_dir().join(format!("rampart-tshark-ike-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -309,6 +322,42 @@ fn tshark_decrypts_certificate_ike_auth() {
         assert_eq!(rows[2][FIELDS.len() + 1], "4", "{:?}", rows[2]);
         for r in &rows[2..] {
             assert_eq!(r[FIELDS.len()], "4,4", "{r:?}");
+        }
+    }
+}
+
+/// Forced UDP encapsulation: IKE_SA_INIT on 500, then IKE_AUTH floats to 4500 behind the
+/// non-ESP marker; tshark's UDP-encapsulation dissector must find the IKE message behind it and
+/// decrypt it as before.
+#[test]
+fn tshark_decodes_ike_auth_on_4500_behind_the_marker() {
+    let (a, b) = psk_pair("aes128gcm16-prfsha256-x25519", "aes128gcm16");
+    let a = Side {
+        force_encap: true,
+        ..a
+    };
+    let mut fields = FIELDS.to_vec();
+    fields.extend(["udp.srcport", "udp.dstport", "frame.protocols"]);
+    if let Some(rows) = dissect(&a, &b, &fields, false) {
+        let trimmed: Vec<Vec<String>> = rows.iter().map(|r| r[..FIELDS.len()].to_vec()).collect();
+        check(&trimmed, "gw-a.example", "gw-b.example", "2");
+        let ports: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r[FIELDS.len()].as_str(), r[FIELDS.len() + 1].as_str()))
+            .collect();
+        assert_eq!(
+            ports,
+            [
+                ("500", "500"),
+                ("500", "500"),
+                ("4500", "4500"),
+                ("4500", "4500")
+            ]
+        );
+        // On 4500 tshark found the non-ESP marker and IKE behind it; not on 500.
+        for (i, r) in rows.iter().enumerate() {
+            let stack = &r[FIELDS.len() + 2];
+            assert_eq!(stack.contains("udpencap:isakmp"), i >= 2, "{stack}");
         }
     }
 }

@@ -63,7 +63,7 @@ impl IkeSa {
             g_ir,
             local: self.local,
             remote: self.remote,
-            udp_encap: keyed.nat_detected,
+            udp_encap: self.udp_encap(),
         };
         let sa = n.clone().into_child_sa(ctx);
         if sa.is_none() {

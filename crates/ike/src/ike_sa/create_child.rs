@@ -23,7 +23,7 @@ use rampart_crypto::{KeyExchange, SecretBytes};
 use rampart_wire::ike::iana::{ExchangeType, KeId, NotifyType, ProtocolId};
 use rampart_wire::ike::{KePayload, Message, NoncePayload, NotifyPayload, Payload};
 
-use super::{ChildState, IkeSa, InstalledChild, MAX_CHILDREN, Pending, Task};
+use super::{ChildState, IkeSa, InstalledChild, MAX_CHILDREN, Pending, State, Task};
 use crate::child::{ChildRequest, Negotiated, Refused};
 use crate::event::{ChildSa, Event};
 use crate::exchange::RequestKind;
@@ -144,6 +144,55 @@ fn key_exchange(group: Option<KeId>, sa: &IkeSa) -> Result<Option<KeyExchange>, 
 }
 
 impl IkeSa {
+    /// On-demand child SA creation (an acquire: a packet found no SA): like
+    /// [`create_child_for`](Self::create_child_for) with the packet's selectors `local_ts`
+    /// (source) and `remote_ts` (destination) first in TSi/TSr (§2.9). On an initiator SA that
+    /// is still being set up the request waits until IKE_AUTH completes. A request identical to
+    /// one already waiting (or to the child IKE_AUTH is creating) is not queued twice.
+    pub fn acquire(
+        &mut self,
+        now: Instant,
+        child_name: &str,
+        local_ts: rampart_policy::TrafficSelector,
+        remote_ts: rampart_policy::TrafficSelector,
+    ) -> Result<(), Failure> {
+        if self.acquire_pending(child_name, &local_ts, &remote_ts) {
+            return Ok(());
+        }
+        self.queue_create(now, child_name, Some((local_ts, remote_ts)))
+    }
+
+    /// Whether an acquire for `name` with these packet selectors is already waiting: queued,
+    /// in flight, or the child that IKE_AUTH is creating.
+    fn acquire_pending(
+        &self,
+        name: &str,
+        local: &rampart_policy::TrafficSelector,
+        remote: &rampart_policy::TrafficSelector,
+    ) -> bool {
+        let same = |r: &ChildRequest| {
+            r.config.name == name
+                && r.local_ts.first() == Some(local)
+                && r.remote_ts.first() == Some(remote)
+        };
+        let in_auth = match &self.state {
+            State::InitiatorInit { child, .. } | State::InitiatorAuth { child } => {
+                child.as_ref().is_some_and(same)
+            }
+            _ => false,
+        };
+        let in_flight = match &self.pending {
+            Some(Pending::Child(init)) => init.rekey_of.is_none() && same(&init.request),
+            _ => false,
+        };
+        in_auth
+            || in_flight
+            || self.queued.iter().any(|t| match t {
+                Task::CreateChild(r) => same(r.as_ref()),
+                _ => false,
+            })
+    }
+
     /// Queues a CREATE_CHILD_SA for the child configuration `name`.
     pub(super) fn queue_create(
         &mut self,
@@ -154,7 +203,12 @@ impl IkeSa {
             rampart_policy::TrafficSelector,
         )>,
     ) -> Result<(), Failure> {
-        if !self.is_established() {
+        // An initiator still setting up keeps the request until IKE_AUTH is done (`drive`).
+        let setting_up = matches!(
+            self.state,
+            State::InitiatorInit { .. } | State::InitiatorAuth { .. }
+        );
+        if !self.is_established() && !setting_up {
             return Err(Failure::Config {
                 what: "the IKE SA is not established".into(),
             });

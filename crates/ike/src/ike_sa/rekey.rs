@@ -308,7 +308,7 @@ impl IkeSa {
                 init_request: Vec::new(),
                 init_response: Vec::new(),
                 spi_r,
-                nat_detected: old.nat_detected,
+                nat: old.nat,
                 peer_hashes: old.peer_hashes.clone(),
                 // INITIAL_CONTACT belongs to IKE_AUTH only (§2.4); a rekey never sends it.
                 initial_contact: false,
@@ -432,6 +432,11 @@ impl IkeSa {
         sa.endpoint_events.push_back(EndpointEvent::Created {
             remote: self.remote.ip(),
         });
+        if let Some(c) = &self.connection {
+            sa.endpoint_events.push_back(EndpointEvent::Connection {
+                name: c.name.clone(),
+            });
+        }
         match role {
             Role::Successor => {
                 sa.children = core::mem::take(&mut self.children);
@@ -445,6 +450,7 @@ impl IkeSa {
                 }
                 sa.heard(now);
                 sa.arm_ike_lifetimes(now);
+                sa.arm_keepalive(now);
                 self.events.push_back(Event::IkeSaRekeyed {
                     old_spi_i: self.spi_i,
                     old_spi_r: self.spi_r,

@@ -105,6 +105,8 @@ pub(crate) struct Side {
     pub(crate) esp: &'static str,
     pub(crate) local_ts: &'static str,
     pub(crate) remote_ts: &'static str,
+    /// `Connection::force_encap`: float to 4500 without a NAT.
+    pub(crate) force_encap: bool,
 }
 
 pub(crate) fn fqdn(s: &str) -> Identity {
@@ -125,6 +127,7 @@ impl Side {
             esp: "aes128gcm16",
             local_ts: "198.51.100.0/24",
             remote_ts: "203.0.113.0/24",
+            force_encap: false,
         }
     }
 
@@ -152,6 +155,7 @@ impl Side {
             local_auth: self.local_auth.clone(),
             remote_id: self.remote_id.clone(),
             remote_auth: self.remote_auth.clone(),
+            force_encap: self.force_encap,
             dpd_delay: Some(Duration::from_secs(30)),
             children: vec![ChildConfig {
                 name: "net".into(),

@@ -15,6 +15,59 @@ use rampart_ike::{
     RandomSpis, SpiAllocator, Transmit,
 };
 
+/// A NAT box (RFC 3022 NAPT) in front of one node: datagrams from `inside` leave from `public`
+/// with a port it maps per inside address and port; datagrams to a mapped public port come back
+/// in. [`Sim::nat_rebind`] forgets every mapping (as when a NAT reboots or times a mapping out),
+/// so the next datagram out gets a new port and the old one leads nowhere.
+pub(crate) struct NatBox {
+    pub(crate) inside: IpAddr,
+    pub(crate) public: IpAddr,
+    next_port: u16,
+    /// (inside address and port, public port).
+    mappings: Vec<(SocketAddr, u16)>,
+}
+
+impl NatBox {
+    pub(crate) fn new(inside: &str, public: &str) -> Self {
+        Self {
+            inside: inside.parse().expect("test address"),
+            public: public.parse().expect("test address"),
+            next_port: 40000,
+            mappings: Vec::new(),
+        }
+    }
+
+    /// The public address for a datagram leaving from `inside`.
+    fn outbound(&mut self, inside: SocketAddr) -> SocketAddr {
+        let port = match self.mappings.iter().find(|m| m.0 == inside) {
+            Some(m) => m.1,
+            None => {
+                let port = self.next_port;
+                self.next_port += 1;
+                self.mappings.push((inside, port));
+                port
+            }
+        };
+        SocketAddr::new(self.public, port)
+    }
+
+    /// The public address that `inside` is mapped to now, if any.
+    pub(crate) fn mapped(&self, inside: SocketAddr) -> Option<SocketAddr> {
+        self.mappings
+            .iter()
+            .find(|m| m.0 == inside)
+            .map(|m| SocketAddr::new(self.public, m.1))
+    }
+
+    /// The inside address a datagram to `public` goes to, if mapped.
+    fn inbound(&self, public: SocketAddr) -> Option<SocketAddr> {
+        self.mappings
+            .iter()
+            .find(|m| m.1 == public.port())
+            .map(|m| m.0)
+    }
+}
+
 /// Random SPIs, with a record of the child SPIs handed out (to tell which exchange made an SA).
 pub(crate) struct RecordingSpis {
     inner: RandomSpis,
@@ -83,6 +136,8 @@ pub(crate) struct Node {
     /// Live child SAs by inbound SPI, from the events.
     pub(crate) children: BTreeMap<u32, ChildSa>,
     pub(crate) sent: Vec<Vec<u8>>,
+    /// Everything sent, with its time, as the node handed it to the network (before any NAT).
+    pub(crate) log: Vec<(Instant, Transmit)>,
     pub(crate) spis: Arc<RecordingSpis>,
     /// IKE SAs made by rekeys, not yet in `sas`.
     born: Vec<(IkeSaHandle, IkeSa)>,
@@ -102,6 +157,8 @@ pub(crate) struct Sim {
     /// Exchange-by-exchange mode: datagrams wait in `held` until a test delivers them.
     pub(crate) hold: bool,
     held: Vec<InFlight>,
+    /// A NAT box in front of one node.
+    pub(crate) nat: Option<NatBox>,
 }
 
 /// A datagram on the wire: arrival time, sequence (FIFO among equal times), destination node,
@@ -127,6 +184,7 @@ impl Sim {
             delivered: 0,
             hold: false,
             held: Vec::new(),
+            nat: None,
         }
     }
 
@@ -149,6 +207,7 @@ impl Sim {
             events: Vec::new(),
             children: BTreeMap::new(),
             sent: Vec::new(),
+            log: Vec::new(),
             spis,
             born: Vec::new(),
             blackhole: false,
@@ -173,8 +232,26 @@ impl Sim {
         h
     }
 
-    fn send(&mut self, from: usize, t: Transmit) {
+    /// Forgets the NAT's mappings: the inside node's next datagram gets a new public port.
+    pub(crate) fn nat_rebind(&mut self) {
+        if let Some(nat) = self.nat.as_mut() {
+            nat.mappings.clear();
+        }
+    }
+
+    fn send(&mut self, from: usize, mut t: Transmit) {
         self.nodes[from].sent.push(t.payload.clone());
+        self.nodes[from].log.push((self.now, t.clone()));
+        if let Some(nat) = self.nat.as_mut() {
+            if t.local.ip() == nat.inside {
+                t.local = nat.outbound(t.local);
+            } else if t.remote.ip() == nat.public {
+                let Some(inside) = nat.inbound(t.remote) else {
+                    return;
+                };
+                t.remote = inside;
+            }
+        }
         let Some(to) = self.nodes.iter().position(|n| n.addr == t.remote.ip()) else {
             return;
         };
@@ -330,6 +407,13 @@ impl Sim {
             p.0 = self.now + BASE_DELAY;
             self.queue.push(Reverse(p));
         }
+    }
+
+    /// Delivers `bytes` to node `to` now, as if from `from` to `at` (a spoofed or replayed
+    /// datagram).
+    pub(crate) fn inject(&mut self, to: usize, from: SocketAddr, at: SocketAddr, bytes: Vec<u8>) {
+        self.seq += 1;
+        self.arrive((self.now, self.seq, to, from, at, bytes));
     }
 
     fn arrive(&mut self, p: InFlight) {

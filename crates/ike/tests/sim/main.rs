@@ -5,6 +5,7 @@
 //! `RAMPART_SIM_SEED=n cargo test -p rampart-ike --test sim` reruns it alone.
 
 mod harness;
+mod nat;
 mod rekey;
 
 use std::sync::Arc;
@@ -46,6 +47,10 @@ struct Side {
     ike_lifetimes: Option<Lifetimes>,
     /// More child configurations: (name, esp proposals, local ts, remote ts).
     extra_children: Vec<(&'static str, &'static str, &'static str, &'static str)>,
+    /// `Connection::force_encap`.
+    force_encap: bool,
+    /// `EndpointConfig::nat_keepalive`.
+    nat_keepalive: Option<Duration>,
 }
 
 impl Side {
@@ -65,6 +70,8 @@ impl Side {
             child_lifetimes: Lifetimes::default(),
             ike_lifetimes: None,
             extra_children: Vec::new(),
+            force_encap: false,
+            nat_keepalive: Some(Duration::from_secs(20)),
         }
     }
 
@@ -95,6 +102,7 @@ impl Side {
             local_auth: LocalAuth::Psk(SecretBytes::from_slice(self.psk_local)),
             remote_id: Identity::Fqdn(self.remote_id.into()),
             remote_auth: RemoteAuth::Psk(SecretBytes::from_slice(self.psk_remote)),
+            force_encap: self.force_encap,
             dpd_delay: Some(Duration::from_secs(30)),
             children: std::iter::once(("net", self.esp, self.local_ts, self.remote_ts))
                 .chain(self.extra_children.iter().copied())
@@ -126,6 +134,7 @@ impl Side {
         .unwrap();
         let mut config = EndpointConfig::new(vec![self.connection()], pad);
         config.ike_lifetimes = self.ike_lifetimes;
+        config.nat_keepalive = self.nat_keepalive;
         config
     }
 }
@@ -172,7 +181,7 @@ fn clean_setup_many_seeds() {
         let c = sim.nodes[0].children.values().next().unwrap();
         assert_eq!(
             (c.mode, c.udp_encap, c.integ),
-            (Mode::Tunnel, false, None),
+            (Mode::Tunnel, None, None),
             "seed {seed}"
         );
         assert_eq!(c.local_ts, ts("198.51.100.0/24"));
