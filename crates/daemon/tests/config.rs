@@ -437,3 +437,17 @@ fn policies_become_spd_entries_in_priority_order() {
             .all(|f| f.severity != rampart_policy::check::Severity::Error)
     );
 }
+
+#[test]
+fn encap_forces_udp_encapsulation_in_the_ike_connection() {
+    let parse = |text: &str| Config::from_toml(text, Path::new("site.toml")).expect("valid");
+    let forced = parse(&base_with(
+        "dpd_delay = \"30s\"",
+        "dpd_delay = \"30s\"\nencap = true",
+    ));
+    assert!(forced.connections[0].force_encap);
+    assert!(forced.ike_connections()[0].force_encap);
+    let default = parse(BASE);
+    assert!(!default.connections[0].force_encap);
+    assert!(!default.ike_connections()[0].force_encap);
+}

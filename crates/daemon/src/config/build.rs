@@ -199,6 +199,7 @@ fn ike_connection(c: &ConnectionConfig, now_unix: &UnixTime) -> Connection {
         local_addrs: c.local_addrs.clone(),
         remote_addrs: c.remote_addrs.clone(),
         port: IKE_PORT,
+        force_encap: c.force_encap,
         ike_proposals: c.proposals.clone(),
         local_id: c.local_id.clone(),
         local_auth: match &c.local_auth {

@@ -161,6 +161,9 @@ pub struct ConnectionConfig {
     pub dpd_action: DpdAction,
     /// `rekey_time` of the IKE SA (default 4h).
     pub rekey_time: Duration,
+    /// `encap`: force UDP encapsulation of ESP even without a NAT (default false), as
+    /// strongSwan's `encap = yes`; needed against peers whose data plane only does ESP-in-UDP.
+    pub force_encap: bool,
     /// `[[connections.children]]`.
     pub children: Vec<ChildSaConfig>,
 }

@@ -363,13 +363,13 @@ impl Validator<'_, '_> {
             .map_or(Some(DEFAULT_IKE_REKEY_TIME), |s| {
                 self.nonzero_duration("rekey_time", s)
             });
-        for (key, flag) in [("encap", &c.encap), ("mobike", &c.mobike)] {
-            if let Some(f) = flag.as_ref().filter(|f| *f.get_ref()) {
-                self.error(
-                    f.span(),
-                    format!("{key} = true is not supported yet — remove it or set {key} = false"),
-                );
-            }
+        // strongSwan's `encap = yes`: force UDP encapsulation even without a NAT.
+        let force_encap = c.encap.as_ref().is_some_and(|f| *f.get_ref());
+        if let Some(f) = c.mobike.as_ref().filter(|f| *f.get_ref()) {
+            self.error(
+                f.span(),
+                "mobike = true is not supported yet — remove it or set mobike = false".to_owned(),
+            );
         }
         let mut child_names = HashMap::new();
         let mut children = Some(Vec::new());
@@ -400,6 +400,7 @@ impl Validator<'_, '_> {
             dpd_delay,
             dpd_action: dpd_action?,
             rekey_time: rekey_time?,
+            force_encap,
             children: children?,
         })
     }
