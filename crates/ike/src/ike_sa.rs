@@ -16,7 +16,8 @@
 //! 3. Then ask [`IkeSa::poll_timeout`] for the next deadline.
 //!
 //! Local requests queue as tasks and go out one at a time (window size 1, §2.3); the exchange
-//! in flight keeps its state in [`Pending`]. CREATE_CHILD_SA lives in `create_child`
+//! in flight keeps its state in [`Pending`]. IKE_SA_INIT and IKE_AUTH live in `initial`,
+//! INFORMATIONAL in `informational`, NAT traversal in `natt`, CREATE_CHILD_SA in `create_child`
 //! (new and rekeyed child SAs, §1.3.1, §1.3.3, §2.8.1), IKE SA rekeying in `rekey` (§1.3.2,
 //! §2.8.2, §2.18).
 //!
@@ -30,7 +31,7 @@ use rampart_crypto::SecureRandom;
 use rampart_policy::TrafficSelector;
 use rampart_policy::pad::Identity;
 use rampart_wire::ike::iana::{ExchangeType, ProtocolId};
-use rampart_wire::ike::{DeletePayload, IkeFlags, Message, NotifyPayload, Payload};
+use rampart_wire::ike::{DeletePayload, IkeFlags, Message, Payload};
 
 use crate::child::{ChildRequest, Negotiated};
 use crate::config::{Connection, EndpointConfig};
@@ -39,7 +40,7 @@ use crate::event::{DownReason, EndpointEvent, Event, Transmit};
 use crate::exchange::{Exchanges, Incoming, RequestKind, Retransmit};
 use crate::failure::Failure;
 use crate::lifetime::Action;
-use crate::sa_init::{InitStep, InitiatorInit, Keyed, Path};
+use crate::sa_init::{InitiatorInit, Keyed, Path};
 use crate::sk::Header;
 use crate::spi::SpiAllocator;
 use crate::time::Instant;
@@ -47,6 +48,8 @@ use crate::timer::{Timer, TimerTable};
 
 mod children;
 mod create_child;
+mod informational;
+mod initial;
 mod natt;
 mod rekey;
 
@@ -676,52 +679,6 @@ impl IkeSa {
             RequestKind::Dpd | RequestKind::SaInit => {}
         }
     }
-
-    fn on_sa_init_response(&mut self, now: Instant, msg: &Message, bytes: &[u8]) {
-        let State::InitiatorInit { init, child } =
-            core::mem::replace(&mut self.state, State::Closed)
-        else {
-            return;
-        };
-        let path = self.path();
-        match init.handle_response(msg, bytes, path, &self.shared.rng) {
-            InitStep::Ignore(init) => self.state = State::InitiatorInit { init, child },
-            InitStep::Retry(init) => {
-                let request = init.request.clone();
-                self.state = State::InitiatorInit { init, child };
-                self.send_request(now, request, RequestKind::SaInit);
-            }
-            InitStep::Failed(f) => {
-                self.exchanges.response_done();
-                self.close(DownReason::Failed(f));
-            }
-            InitStep::Keyed(keyed) => {
-                self.exchanges.response_done();
-                self.timers.stop(Timer::Retransmit);
-                self.spi_r = keyed.spi_r;
-                let encap = keyed.nat.encapsulate();
-                let conn = self
-                    .connection
-                    .clone()
-                    .expect("an initiator has its connection from the start");
-                let payloads = crate::ike_auth::request(&conn, &keyed, child.as_ref());
-                self.keyed = Some(keyed);
-                if encap {
-                    self.float_if_nat();
-                }
-                self.state = State::InitiatorAuth { child };
-                match payloads {
-                    Ok(p) => self.send_encrypted_request(
-                        now,
-                        RequestKind::Auth,
-                        ExchangeType::IKE_AUTH,
-                        &p,
-                    ),
-                    Err(f) => self.close(DownReason::Failed(f)),
-                }
-            }
-        }
-    }
 }
 
 impl IkeSa {
@@ -729,73 +686,6 @@ impl IkeSa {
         Path {
             local: self.local,
             remote: self.remote,
-        }
-    }
-
-    fn on_auth_response(&mut self, now: Instant, payloads: &[Payload]) {
-        let State::InitiatorAuth { child } = core::mem::replace(&mut self.state, State::Closed)
-        else {
-            return;
-        };
-        let (Some(conn), Some(keyed)) = (self.connection.clone(), self.keyed.as_deref()) else {
-            return;
-        };
-        match crate::ike_auth::complete(&conn, keyed, payloads, child) {
-            Ok((peer, child)) => {
-                self.establish(now, peer.clone());
-                if crate::notify::has_initial_contact(payloads) {
-                    self.events
-                        .push_back(Event::InitialContact { peer_id: peer });
-                }
-                self.child_outcome(now, child);
-            }
-            Err(f) => {
-                self.state = State::InitiatorAuth { child: None };
-                if let Some(n) = crate::notify::after_failed_auth_response(&f) {
-                    // §2.21.2: tell the responder in a separate INFORMATIONAL, sent once.
-                    self.send_encrypted_request(
-                        now,
-                        RequestKind::Dpd,
-                        ExchangeType::INFORMATIONAL,
-                        &[Payload::Notify(n)],
-                    );
-                }
-                self.close(DownReason::Failed(f));
-            }
-        }
-    }
-
-    /// IKE_AUTH done, either role.
-    fn establish(&mut self, now: Instant, peer: Identity) {
-        self.state = State::Established;
-        self.timers.stop(Timer::HalfOpen);
-        let (connection, nat_detected) = (
-            self.connection
-                .as_ref()
-                .map(|c| c.name.clone())
-                .unwrap_or_default(),
-            self.nat().encapsulate(),
-        );
-        self.endpoint_events.push_back(EndpointEvent::Connection {
-            name: connection.clone(),
-        });
-        self.events.push_back(Event::IkeSaUp {
-            connection,
-            spi_i: self.spi_i,
-            spi_r: self.spi_r,
-            initiator: self.initiator,
-            peer_id: peer.clone(),
-            nat_detected,
-        });
-        self.peer_id = Some(peer);
-        self.endpoint_events.push_back(EndpointEvent::Established);
-        self.heard(now);
-        self.arm_ike_lifetimes(now);
-        self.arm_keepalive(now);
-        // The SA_INIT messages were only needed for AUTH.
-        if let Some(k) = self.keyed.as_mut() {
-            k.init_request = Vec::new();
-            k.init_response = Vec::new();
         }
     }
 
@@ -812,146 +702,6 @@ impl IkeSa {
                 self.on_create_child_request(now, msg, bytes)
             }
             _ => {}
-        }
-    }
-
-    fn on_sa_init_request(&mut self, msg: &Message, bytes: &[u8]) {
-        let config = self.shared.config.clone();
-        let ours: Vec<_> = config
-            .connections
-            .iter()
-            .filter(|c| c.accepts_remote(self.remote.ip()))
-            .flat_map(|c| c.ike_proposals.iter().cloned())
-            .collect();
-        let certreq = crate::cert::certreq_for(&config, self.remote.ip());
-        let force = config
-            .connections
-            .iter()
-            .any(|c| c.force_encap && c.accepts_remote(self.remote.ip()));
-        let offer = crate::sa_init::ResponderOffer {
-            proposals: &ours,
-            certreq: &certreq,
-            force_encap: force,
-        };
-        let (spi_r, path, rng) = (self.spi_r, self.path(), &self.shared.rng);
-        match crate::sa_init::respond(offer, msg, bytes, spi_r, path, rng) {
-            Ok((keyed, response)) => {
-                self.keyed = Some(Box::new(keyed));
-                self.state = State::ResponderAuth;
-                self.exchanges.responded(msg.message_id, response.clone());
-                self.transmit(response);
-            }
-            Err(refusal) => {
-                self.transmit(refusal.response);
-                match refusal.failure {
-                    Some(f) => self.close(DownReason::Failed(f)),
-                    None => self.close_silently(),
-                }
-            }
-        }
-    }
-
-    fn on_auth_request(&mut self, now: Instant, msg: &Message, bytes: &[u8]) {
-        let Some(payloads) = self.open(msg, bytes, now) else {
-            return;
-        };
-        let Some(keyed) = self.keyed.as_deref() else {
-            return;
-        };
-        let spis = self.shared.spis.clone();
-        let outcome = crate::ike_auth::respond(
-            &self.shared.config,
-            self.remote.ip(),
-            keyed,
-            &payloads,
-            || spis.child_spi().ok(),
-        );
-        match outcome {
-            Ok(accepted) => {
-                self.respond_encrypted(msg, &accepted.response);
-                self.connection = Some(accepted.connection);
-                let peer = accepted.peer.clone();
-                self.establish(now, accepted.peer);
-                if accepted.initial_contact {
-                    self.events
-                        .push_back(Event::InitialContact { peer_id: peer });
-                }
-                self.child_outcome(now, accepted.child);
-            }
-            Err(f) => {
-                let ty = f
-                    .notify()
-                    .unwrap_or(rampart_wire::ike::iana::NotifyType::AUTHENTICATION_FAILED);
-                self.respond_encrypted(msg, &[Payload::Notify(NotifyPayload::new(ty, Vec::new()))]);
-                self.close(DownReason::Failed(f));
-            }
-        }
-    }
-
-    /// INFORMATIONAL requests (RFC 7296 §1.4): deletes and liveness checks.
-    fn on_informational(&mut self, now: Instant, msg: &Message, bytes: &[u8]) {
-        let Some(payloads) = self.open(msg, bytes, now) else {
-            return;
-        };
-        if let Some(f) = crate::notify::auth_refused_after_the_fact(&payloads) {
-            self.respond_encrypted(msg, &[]);
-            self.close(DownReason::Failed(f));
-            return;
-        }
-        let deletes: Vec<&DeletePayload> = payloads
-            .iter()
-            .filter_map(|p| match p {
-                Payload::Delete(d) => Some(d),
-                _ => None,
-            })
-            .collect();
-        if deletes.iter().any(|d| d.protocol == ProtocolId::IKE) {
-            // §1.4.1: answer with an empty INFORMATIONAL; the IKE SA and its children are gone.
-            // §2.8.2: if we answered the peer's rekey while ours was in flight, the peer did not
-            // see the collision and deletes the old SA: the SA we answered for is the successor.
-            self.respond_encrypted(msg, &[]);
-            if let Some(parked) = self.parked_ike.take() {
-                self.pending = None;
-                self.hand_off(now, *parked, rekey::Role::Successor);
-            }
-            self.close(DownReason::DeletedByPeer);
-            return;
-        }
-        // §1.4.1: the peer names its inbound SPIs (our outbound); we answer with ours.
-        let mut ours = Vec::new();
-        let mut gone = Vec::new();
-        for spi in deletes
-            .iter()
-            .filter(|d| d.protocol == ProtocolId::ESP)
-            .filter_map(|d| d.child_spis())
-            .flatten()
-        {
-            let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) else {
-                continue;
-            };
-            let (inbound, state) = (c.inbound_spi, c.state);
-            // §2.25.1: closing one we are closing too: no Delete payload in the answer.
-            if state != ChildState::Deleting {
-                ours.push(inbound);
-            }
-            if state == ChildState::Rekeying {
-                // §2.25.1: closing one we are rekeying: answer as usual. The peer's rekey of it
-                // that we answered (if any) is now the survivor (§2.8.1).
-                self.release_parked(now, inbound);
-            }
-            gone.push(inbound);
-        }
-        let response: Vec<Payload> = if ours.is_empty() {
-            Vec::new()
-        } else {
-            vec![Payload::Delete(DeletePayload::child(
-                ProtocolId::ESP,
-                &ours,
-            ))]
-        };
-        self.respond_encrypted(msg, &response);
-        for spi in gone {
-            self.remove_child(spi);
         }
     }
 
