@@ -20,7 +20,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -30,7 +30,6 @@ use rampart_daemon::config::Config;
 use rampart_ike::{DatagramEvent, Endpoint, Event, IkeSa, Instant, RandomSpis};
 
 const GWA: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
-const GWB: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
 const NON_ESP_MARKER: [u8; 4] = [0; 4];
 /// Offset of the exchange type in the IKE header (RFC 7296 §3.1).
 const EXCHANGE_TYPE_OFFSET: usize = 18;
@@ -131,15 +130,13 @@ impl Interop {
         text
     }
 
-    /// Starts charon in gwb as the responder for gwa, with `extra` options.
-    fn strongswan_responder(&self, extra: &[&str]) {
+    /// Starts (or restarts) charon in gwb, peer of gwa, with `extra` options (the role).
+    fn strongswan(&self, extra: &[&str]) {
         let ns = self.ns("gwb");
         let mut args = vec![
             "strongswan-peer",
             "--ns",
             &ns,
-            "--role",
-            "responder",
             "--local",
             "192.0.2.2",
             "--remote",
@@ -220,9 +217,15 @@ impl Outcome {
     }
 
     fn initiator(&self) -> bool {
-        self.events
-            .iter()
-            .any(|e| matches!(e, Event::IkeSaUp { initiator: true, .. }))
+        self.events.iter().any(|e| {
+            matches!(
+                e,
+                Event::IkeSaUp {
+                    initiator: true,
+                    ..
+                }
+            )
+        })
     }
 
     fn ike_up(&self) -> bool {
@@ -263,9 +266,25 @@ fn describe(dir: &str, peer: SocketAddr, bytes: &[u8]) -> String {
     )
 }
 
-/// Drives one initiator IKE SA for connection `ipx`, child `net`, until the child is up, the
-/// SA closes, or `limit` passes. Runs inside gwa's namespace.
-fn initiate(config: &Arc<Config>, float: Float, limit: Duration) -> Outcome {
+/// Which side our engine takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// We initiate connection `ipx`, child `net`.
+    Initiator,
+    /// We wait for the peer's IKE_SA_INIT.
+    Responder,
+}
+
+/// Drives one IKE SA of our engine in gwa until its child is up, the SA closes, or `limit`
+/// passes. Runs inside gwa's namespace; `ready` runs once the sockets are bound (to start the
+/// peer when it is the initiator).
+fn drive(
+    config: &Arc<Config>,
+    role: Role,
+    float: Float,
+    limit: Duration,
+    ready: impl FnOnce(),
+) -> Outcome {
     let rng: Arc<dyn SecureRandom> = Arc::new(SystemRandom::new());
     let clock = Clock::new();
     let connections = config.ike_connections();
@@ -281,37 +300,44 @@ fn initiate(config: &Arc<Config>, float: Float, limit: Duration) -> Outcome {
         s.set_read_timeout(Some(Duration::from_millis(5)))
             .expect("set timeout");
     }
-    let conn = connections[0].clone();
-    let (handle, mut sa) = endpoint
-        .initiate(clock.now(), conn, Some("net"))
-        .expect("initiate");
+    let mut sa = match role {
+        Role::Initiator => Some(
+            endpoint
+                .initiate(clock.now(), connections[0].clone(), Some("net"))
+                .expect("initiate"),
+        ),
+        Role::Responder => None,
+    };
+    ready();
     let mut out = Outcome::default();
     let deadline = clock.now().saturating_add(limit);
-    let engine_remote = SocketAddr::new(IpAddr::V4(GWB), 500);
-    let engine_local = SocketAddr::new(IpAddr::V4(GWA), 500);
     let mut buf = vec![0u8; 65536];
     loop {
-        flush(&mut sa, &mut endpoint, float, &ike, &natt, &mut out);
-        while let Some(e) = sa.poll_endpoint_event() {
-            endpoint.handle_sa_event(handle, e);
-        }
-        while let Some(e) = sa.poll_event() {
-            out.trace.push(format!("event {e:?}"));
-            out.events.push(e);
+        if let Some((handle, sa)) = sa.as_mut() {
+            flush(sa, &mut endpoint, float, &ike, &natt, &mut out);
+            while let Some(e) = sa.poll_endpoint_event() {
+                endpoint.handle_sa_event(*handle, e);
+            }
+            while let Some(e) = sa.poll_event() {
+                out.trace.push(format!("event {e:?}"));
+                out.events.push(e);
+            }
         }
         let now = clock.now();
-        if out.child().is_some() || sa.is_closed() || now >= deadline {
+        let closed = sa.as_ref().is_some_and(|(_, sa)| sa.is_closed());
+        if out.child().is_some() || closed || now >= deadline {
             return out;
         }
-        if sa.poll_timeout().is_some_and(|t| t <= now) {
-            sa.handle_timeout(now);
-            continue;
+        if let Some((_, sa)) = sa.as_mut() {
+            if sa.poll_timeout().is_some_and(|t| t <= now) {
+                sa.handle_timeout(now);
+                continue;
+            }
         }
         for (sock, marker) in [(&ike, false), (&natt, true)] {
             let Ok((n, from)) = sock.recv_from(&mut buf) else {
                 continue;
             };
-            out.trace.push(describe("recv", from, &buf[..n]));
             let mut bytes = &buf[..n];
             if marker {
                 let Some(rest) = bytes.strip_prefix(&NON_ESP_MARKER[..]) else {
@@ -320,13 +346,24 @@ fn initiate(config: &Arc<Config>, float: Float, limit: Duration) -> Outcome {
                 };
                 bytes = rest;
             }
+            let how = if marker { "recv(4500+marker)" } else { "recv" };
+            out.trace.push(describe(how, from, bytes));
             let (local, remote) = match float {
-                Float::Driver => (engine_local, engine_remote),
+                // The engine only knows port 500.
+                Float::Driver => (
+                    SocketAddr::new(IpAddr::V4(GWA), 500),
+                    SocketAddr::new(from.ip(), 500),
+                ),
                 Float::Engine => (sock.local_addr().expect("bound"), from),
             };
             match endpoint.handle_datagram(clock.now(), local, remote, bytes) {
-                Some(DatagramEvent::ForSa(h)) if h == handle => {
+                Some(DatagramEvent::ForSa(h)) if sa.as_ref().is_some_and(|(s, _)| *s == h) => {
+                    let (_, sa) = sa.as_mut().expect("checked above");
                     sa.handle_datagram(clock.now(), local, remote, bytes);
+                }
+                Some(DatagramEvent::NewSa(h, new)) if sa.is_none() => {
+                    out.trace.push(format!("  new responder SA {h:?}"));
+                    sa = Some((h, *new));
                 }
                 other => out.trace.push(format!("  endpoint routed it: {other:?}")),
             }
@@ -411,7 +448,7 @@ fn assert_established(net: &Interop, out: &Outcome) {
         format!(
             "trace:\n{}\ncharon.log (IKE):\n{}",
             out.trace.join("\n"),
-            charon_lines(&log, &["[IKE]", "[ENC]", "[CFG]", "[NET]", "[KNL]"])
+            charon_lines(&log, &["[IKE]", "[ENC]", "[NET]", "[KNL]"])
         )
     };
     assert!(out.ike_up(), "no IkeSaUp\n{}", ctx());
@@ -434,7 +471,10 @@ fn assert_established(net: &Interop, out: &Outcome) {
     eprintln!("swanctl --list-sas:\n{sas}");
     assert!(sas.contains("ESTABLISHED"), "{sas}\n{}", ctx());
     assert!(sas.contains("INSTALLED"), "{sas}\n{}", ctx());
-    assert!(sas.contains("203.0.113.0/24") && sas.contains("198.51.100.0/24"), "{sas}");
+    assert!(
+        sas.contains("203.0.113.0/24") && sas.contains("198.51.100.0/24"),
+        "{sas}"
+    );
     // strongSwan's inbound SA is our outbound one and vice versa.
     let theirs_in = format!("in  {:08x}", child.outbound.spi);
     let theirs_out = format!("out {:08x}", child.inbound.spi);
@@ -458,36 +498,93 @@ fn assert_established(net: &Interop, out: &Outcome) {
     }
 }
 
-/// Our engine initiates (PSK) to strongSwan as responder. First as the engine is (IKE_AUTH
-/// wherever it sends it); if that fails, the evidence is printed and the driver floats to
-/// 4500 itself, which must then succeed.
-#[test]
-fn psk_initiator_against_strongswan_responder() {
-    let Some(net) = Interop::up() else { return };
-    net.strongswan_responder(&[]);
+/// (Re)starts charon in gwb for `role` (ours), then drives our engine in gwa; when charon is
+/// the initiator, `swanctl --initiate` starts once our sockets are bound.
+fn run(net: &Interop, role: Role, float: Float) -> Outcome {
     let config = our_config();
+    let initiate = match role {
+        Role::Initiator => {
+            net.strongswan(&["--role", "responder"]);
+            None
+        }
+        Role::Responder => {
+            net.strongswan(&["--role", "initiator", "--no-initiate"]);
+            Some(net.gwb_state().join("swanctl.sh"))
+        }
+    };
     let ns = net.ns("gwa");
-    let cfg = config.clone();
-    let out = rampart_sys::netns::run_in(&ns, move || {
-        initiate(&cfg, Float::Engine, Duration::from_secs(10))
+    let (out, initiated) = rampart_sys::netns::run_in(&ns, move || {
+        let mut child = None;
+        let out = drive(&config, role, float, Duration::from_secs(10), || {
+            child = initiate.map(|swanctl| {
+                Command::new(swanctl)
+                    .args(["--initiate", "--child", "ipx", "--timeout", "10"])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("start swanctl --initiate")
+            });
+        });
+        (out, child.map(std::process::Child::wait_with_output))
     })
     .expect("run in gwa");
-    eprintln!("engine as is:\n{}", out.trace.join("\n"));
+    if let Some(r) = initiated {
+        let r = r.expect("run swanctl --initiate");
+        eprintln!(
+            "swanctl --initiate: {}{}",
+            String::from_utf8_lossy(&r.stdout),
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+    eprintln!("{role:?}, {float:?}:\n{}", out.trace.join("\n"));
+    out
+}
+
+/// Engine as is, then (if that fails) with the driver's float to 4500: the first that works
+/// must show the SAs established on both sides.
+fn probe(role: Role) {
+    let Some(net) = Interop::up() else { return };
+    let out = run(&net, role, Float::Engine);
     if out.child().is_some() {
         assert_established(&net, &out);
+        let child = out.child().expect("checked");
+        if child.udp_encap && child.remote_addr.port() != 4500 {
+            eprintln!(
+                "INTEROP PROBLEM: NAT detected (udp_encap) but the child SA's addresses are \
+                 {} -> {}: ESP-in-UDP must use port 4500 (RFC 7296 §2.23, RFC 3948)",
+                child.local_addr, child.remote_addr
+            );
+        }
         return;
     }
     eprintln!(
-        "INTEROP PROBLEM: engine as is did not establish; charon.log:\n{}",
-        charon_lines(&net.charon_log(), &["[IKE]", "[ENC]", "[NET]", "[CFG]"])
+        "INTEROP PROBLEM ({role:?}): engine as is did not establish; charon.log:\n{}",
+        charon_lines(&net.charon_log(), &["[IKE]", "[ENC]", "[NET]"])
     );
-    // Fresh responder state, then the driver's own float to 4500.
-    net.strongswan_responder(&[]);
-    let cfg = config;
-    let out = rampart_sys::netns::run_in(&ns, move || {
-        initiate(&cfg, Float::Driver, Duration::from_secs(10))
-    })
-    .expect("run in gwa");
-    eprintln!("driver floats to 4500:\n{}", out.trace.join("\n"));
+    let out = run(&net, role, Float::Driver);
     assert_established(&net, &out);
+}
+
+/// Our engine initiates (PSK) to strongSwan as the responder.
+#[test]
+fn psk_initiator_against_strongswan_responder() {
+    probe(Role::Initiator);
+}
+
+/// strongSwan initiates (PSK) to our engine as the responder.
+#[test]
+fn psk_responder_to_strongswan_initiator() {
+    probe(Role::Responder);
+}
+
+/// Our engine initiates, and the driver moves IKE_AUTH to UDP 4500 with the non-ESP marker,
+/// as NAT-T requires once a NAT is detected (RFC 7296 §2.23): strongSwan must then see us on
+/// port 4500.
+#[test]
+fn psk_initiator_floated_to_4500() {
+    let Some(net) = Interop::up() else { return };
+    let out = run(&net, Role::Initiator, Float::Driver);
+    assert_established(&net, &out);
+    let sas = net.list_sas();
+    assert!(sas.contains("192.0.2.1[4500]"), "{sas}");
 }
