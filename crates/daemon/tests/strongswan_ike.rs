@@ -405,9 +405,44 @@ fn flush(
     }
 }
 
-fn our_config() -> Arc<Config> {
-    Config::from_toml(OUR_CONFIG, Path::new("interop.toml"))
-        .unwrap_or_else(|e| panic!("our interop config: {e}"))
+/// How both sides authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    /// The PSK `ipx-interop-psk`, ids = addresses.
+    Psk,
+    /// ECDSA certificates from the interop scripts' test CA (`make-pki`), ids
+    /// `gwa.ipx.example` (us) and `gwb.ipx.example` (strongSwan).
+    Pubkey,
+}
+
+/// Our configuration for `auth`; for certificates, makes our key and certificate in the
+/// shared PKI dir that `strongswan-peer --auth pubkey` uses.
+fn our_config(net: &Interop, auth: Auth) -> Arc<Config> {
+    let text = match auth {
+        Auth::Psk => OUR_CONFIG.to_owned(),
+        Auth::Pubkey => {
+            let pki = net.run_dir.join("pki");
+            let dir = pki.to_str().expect("utf-8 path");
+            net.script(&[
+                "make-pki",
+                "--dir",
+                dir,
+                "--ip",
+                "192.0.2.1",
+                "gwa.ipx.example",
+            ]);
+            let local = format!(
+                r#"{{ auth = "pubkey", id = "gwa.ipx.example", cert = "{dir}/gwa.ipx.example.crt", key = "{dir}/gwa.ipx.example.pk8.pem" }}"#
+            );
+            let remote = format!(
+                r#"{{ auth = "pubkey", id = "gwb.ipx.example", cacerts = ["{dir}/ca.crt"] }}"#
+            );
+            let text = OUR_CONFIG.replace(r#"{ auth = "psk", id = "192.0.2.1" }"#, &local);
+            text.replace(r#"{ auth = "psk", id = "192.0.2.2" }"#, &remote)
+        }
+    };
+    Config::from_toml(&text, Path::new("interop.toml"))
+        .unwrap_or_else(|e| panic!("our interop config: {e}\n{text}"))
 }
 
 fn charon_lines(log: &str, needles: &[&str]) -> String {
@@ -500,15 +535,19 @@ fn assert_established(net: &Interop, out: &Outcome) {
 
 /// (Re)starts charon in gwb for `role` (ours), then drives our engine in gwa; when charon is
 /// the initiator, `swanctl --initiate` starts once our sockets are bound.
-fn run(net: &Interop, role: Role, float: Float) -> Outcome {
-    let config = our_config();
+fn run(net: &Interop, role: Role, float: Float, auth: Auth) -> Outcome {
+    let config = our_config(net, auth);
+    let auth_args: &[&str] = match auth {
+        Auth::Psk => &[],
+        Auth::Pubkey => &["--auth", "pubkey"],
+    };
     let initiate = match role {
         Role::Initiator => {
-            net.strongswan(&["--role", "responder"]);
+            net.strongswan(&[&["--role", "responder"], auth_args].concat());
             None
         }
         Role::Responder => {
-            net.strongswan(&["--role", "initiator", "--no-initiate"]);
+            net.strongswan(&[&["--role", "initiator", "--no-initiate"], auth_args].concat());
             Some(net.gwb_state().join("swanctl.sh"))
         }
     };
@@ -542,9 +581,9 @@ fn run(net: &Interop, role: Role, float: Float) -> Outcome {
 
 /// Engine as is, then (if that fails) with the driver's float to 4500: the first that works
 /// must show the SAs established on both sides.
-fn probe(role: Role) {
+fn probe(role: Role, auth: Auth) {
     let Some(net) = Interop::up() else { return };
-    let out = run(&net, role, Float::Engine);
+    let out = run(&net, role, Float::Engine, auth);
     if out.child().is_some() {
         assert_established(&net, &out);
         let child = out.child().expect("checked");
@@ -561,20 +600,20 @@ fn probe(role: Role) {
         "INTEROP PROBLEM ({role:?}): engine as is did not establish; charon.log:\n{}",
         charon_lines(&net.charon_log(), &["[IKE]", "[ENC]", "[NET]"])
     );
-    let out = run(&net, role, Float::Driver);
+    let out = run(&net, role, Float::Driver, auth);
     assert_established(&net, &out);
 }
 
 /// Our engine initiates (PSK) to strongSwan as the responder.
 #[test]
 fn psk_initiator_against_strongswan_responder() {
-    probe(Role::Initiator);
+    probe(Role::Initiator, Auth::Psk);
 }
 
 /// strongSwan initiates (PSK) to our engine as the responder.
 #[test]
 fn psk_responder_to_strongswan_initiator() {
-    probe(Role::Responder);
+    probe(Role::Responder, Auth::Psk);
 }
 
 /// Our engine initiates, and the driver moves IKE_AUTH to UDP 4500 with the non-ESP marker,
@@ -583,8 +622,21 @@ fn psk_responder_to_strongswan_initiator() {
 #[test]
 fn psk_initiator_floated_to_4500() {
     let Some(net) = Interop::up() else { return };
-    let out = run(&net, Role::Initiator, Float::Driver);
+    let out = run(&net, Role::Initiator, Float::Driver, Auth::Psk);
     assert_established(&net, &out);
     let sas = net.list_sas();
     assert!(sas.contains("192.0.2.1[4500]"), "{sas}");
+}
+
+/// Our engine initiates with an ECDSA certificate to strongSwan as the responder (both from
+/// the interop scripts' test CA).
+#[test]
+fn pubkey_initiator_against_strongswan_responder() {
+    probe(Role::Initiator, Auth::Pubkey);
+}
+
+/// strongSwan initiates with an ECDSA certificate to our engine as the responder.
+#[test]
+fn pubkey_responder_to_strongswan_initiator() {
+    probe(Role::Responder, Auth::Pubkey);
 }
