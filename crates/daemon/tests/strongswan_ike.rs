@@ -11,14 +11,15 @@
 //! Without strongSwan or the scripts it is an unavailable oracle
 //! ([`rampart_testkit::unavailable`]): skipped, unless `RAMPART_REQUIRE_ORACLES=1`.
 //!
-//! strongSwan with kernel-libipsec forces NAT-T: as responder it sends NAT_DETECTION hashes that
-//! do not match, so after IKE_SA_INIT both sides should float to UDP 4500 (RFC 7296 §2.23) with
-//! the 4-byte non-ESP marker (RFC 3948 §2.2). The driver can do that float itself
-//! ([`Float::Driver`]) for an engine that stays on port 500: it sends every message after
-//! IKE_SA_INIT to 4500 with the marker, strips the marker on receive, and tells the engine the
-//! addresses it knows (port 500).
+//! strongSwan with kernel-libipsec forces NAT-T: it sends NAT_DETECTION hashes that do not
+//! match, so after IKE_SA_INIT both sides float to UDP 4500 (RFC 7296 §2.23) with the 4-byte
+//! non-ESP marker (RFC 3948 §2.2). The driver does nothing NAT-specific: it hands the engine
+//! each UDP payload as received with the socket it arrived on, and sends each `Transmit` from
+//! the socket of its local port (the engine adds and strips the marker itself). The tests check
+//! that the engine floated: the child SA says UDP encapsulation 4500 ↔ 4500 and charon sees us
+//! on port 4500.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -30,10 +31,7 @@ use rampart_daemon::config::Config;
 use rampart_ike::{DatagramEvent, Endpoint, Event, IkeSa, Instant, RandomSpis};
 
 const GWA: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
-const NON_ESP_MARKER: [u8; 4] = [0; 4];
-/// Offset of the exchange type in the IKE header (RFC 7296 §3.1).
-const EXCHANGE_TYPE_OFFSET: usize = 18;
-const IKE_SA_INIT: u8 = 34;
+const NATT_PORT: u16 = 4500;
 
 /// Our side of the tunnel, matching `strongswan-peer`'s defaults (ids are the addresses, PSK
 /// `ipx-interop-psk`, IKE `aes128gcm16-prfsha256-x25519`, ESP `aes128gcm16`).
@@ -191,15 +189,6 @@ fn scripts_dir() -> Option<PathBuf> {
         .find(|d| d.join("strongswan-peer").exists())
 }
 
-/// How IKE messages after IKE_SA_INIT travel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Float {
-    /// Where the engine says (it does not float to 4500 yet).
-    Engine,
-    /// To UDP 4500 with the non-ESP marker, done by this driver (RFC 3948 §2.2).
-    Driver,
-}
-
 /// What one run of the engine saw.
 #[derive(Debug, Default)]
 struct Outcome {
@@ -250,10 +239,17 @@ impl Clock {
     }
 }
 
+/// One trace line: the IKE header's exchange type, flags and message ID (after the non-ESP
+/// marker on 4500; a trace aid only).
 fn describe(dir: &str, peer: SocketAddr, bytes: &[u8]) -> String {
+    let bytes = if peer.port() == NATT_PORT && bytes.len() > 4 {
+        bytes.strip_prefix(&[0u8; 4][..]).unwrap_or(bytes)
+    } else {
+        bytes
+    };
     let (xchg, flags, mid) = if bytes.len() >= 28 {
         (
-            bytes[EXCHANGE_TYPE_OFFSET],
+            bytes[18], // exchange type, RFC 7296 §3.1
             bytes[19],
             u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]),
         )
@@ -278,13 +274,7 @@ enum Role {
 /// Drives one IKE SA of our engine in gwa until its child is up, the SA closes, or `limit`
 /// passes. Runs inside gwa's namespace; `ready` runs once the sockets are bound (to start the
 /// peer when it is the initiator).
-fn drive(
-    config: &Arc<Config>,
-    role: Role,
-    float: Float,
-    limit: Duration,
-    ready: impl FnOnce(),
-) -> Outcome {
+fn drive(config: &Arc<Config>, role: Role, limit: Duration, ready: impl FnOnce()) -> Outcome {
     let rng: Arc<dyn SecureRandom> = Arc::new(SystemRandom::new());
     let clock = Clock::new();
     let connections = config.ike_connections();
@@ -314,7 +304,7 @@ fn drive(
     let mut buf = vec![0u8; 65536];
     loop {
         if let Some((handle, sa)) = sa.as_mut() {
-            flush(sa, &mut endpoint, float, &ike, &natt, &mut out);
+            flush(sa, &mut endpoint, &ike, &natt, &mut out);
             while let Some(e) = sa.poll_endpoint_event() {
                 endpoint.handle_sa_event(*handle, e);
             }
@@ -334,28 +324,17 @@ fn drive(
                 continue;
             }
         }
-        for (sock, marker) in [(&ike, false), (&natt, true)] {
-            let Ok((n, from)) = sock.recv_from(&mut buf) else {
+        for sock in [&ike, &natt] {
+            let Ok((n, remote)) = sock.recv_from(&mut buf) else {
                 continue;
             };
-            let mut bytes = &buf[..n];
-            if marker {
-                let Some(rest) = bytes.strip_prefix(&NON_ESP_MARKER[..]) else {
-                    out.trace.push("  (ESP on 4500, ignored)".into());
-                    continue;
-                };
-                bytes = rest;
-            }
-            let how = if marker { "recv(4500+marker)" } else { "recv" };
-            out.trace.push(describe(how, from, bytes));
-            let (local, remote) = match float {
-                // The engine only knows port 500.
-                Float::Driver => (
-                    SocketAddr::new(IpAddr::V4(GWA), 500),
-                    SocketAddr::new(from.ip(), 500),
-                ),
-                Float::Engine => (sock.local_addr().expect("bound"), from),
-            };
+            let bytes = &buf[..n];
+            let local = sock.local_addr().expect("bound");
+            out.trace.push(describe(
+                &format!("recv on {}", local.port()),
+                remote,
+                bytes,
+            ));
             match endpoint.handle_datagram(clock.now(), local, remote, bytes) {
                 Some(DatagramEvent::ForSa(h)) if sa.as_ref().is_some_and(|(s, _)| *s == h) => {
                     let (_, sa) = sa.as_mut().expect("checked above");
@@ -371,11 +350,11 @@ fn drive(
     }
 }
 
-/// Sends what the SA and the endpoint want sent.
+/// Sends what the SA and the endpoint want sent, each from the socket of its local port (on
+/// 4500 the payload already carries the non-ESP marker, or is a NAT keepalive).
 fn flush(
     sa: &mut IkeSa,
     endpoint: &mut Endpoint,
-    float: Float,
     ike: &UdpSocket,
     natt: &UdpSocket,
     out: &mut Outcome,
@@ -388,20 +367,18 @@ fn flush(
         pending.push(t);
     }
     for t in pending {
-        let init = t.payload.get(EXCHANGE_TYPE_OFFSET) == Some(&IKE_SA_INIT);
-        let floated = float == Float::Driver && !init;
-        let sent = if floated || t.local.port() == 4500 {
-            let to = SocketAddr::new(t.remote.ip(), 4500);
-            let mut framed = NON_ESP_MARKER.to_vec();
-            framed.extend_from_slice(&t.payload);
-            out.trace
-                .push(describe("send(4500+marker)", to, &t.payload));
-            natt.send_to(&framed, to)
+        let sock = if t.local.port() == NATT_PORT {
+            natt
         } else {
-            out.trace.push(describe("send", t.remote, &t.payload));
-            ike.send_to(&t.payload, t.remote)
+            ike
         };
-        sent.expect("send IKE datagram");
+        out.trace.push(describe(
+            &format!("send from {} ({:?})", t.local.port(), t.kind),
+            t.remote,
+            &t.payload,
+        ));
+        sock.send_to(&t.payload, t.remote)
+            .expect("send IKE datagram");
     }
 }
 
@@ -493,7 +470,16 @@ fn assert_established(net: &Interop, out: &Outcome) {
     };
     assert_eq!(ts(&child.local_ts), ["198.51.100.0/24"], "{}", ctx());
     assert_eq!(ts(&child.remote_ts), ["203.0.113.0/24"], "{}", ctx());
-    assert!(child.udp_encap, "strongSwan forces NAT-T\n{}", ctx());
+    // strongSwan forces NAT-T: the engine must have floated to 4500 (RFC 7296 §2.23).
+    let encap = child
+        .udp_encap
+        .unwrap_or_else(|| panic!("strongSwan forces NAT-T\n{}", ctx()));
+    assert_eq!(
+        (encap.local_port, encap.remote_port),
+        (4500, 4500),
+        "{}",
+        ctx()
+    );
     // charon installs the CHILD_SA after it has sent the IKE_AUTH response; give it a moment.
     let mut sas = String::new();
     for _ in 0..20 {
@@ -535,7 +521,7 @@ fn assert_established(net: &Interop, out: &Outcome) {
 
 /// (Re)starts charon in gwb for `role` (ours), then drives our engine in gwa; when charon is
 /// the initiator, `swanctl --initiate` starts once our sockets are bound.
-fn run(net: &Interop, role: Role, float: Float, auth: Auth) -> Outcome {
+fn run(net: &Interop, role: Role, auth: Auth) -> Outcome {
     let config = our_config(net, auth);
     let auth_args: &[&str] = match auth {
         Auth::Psk => &[],
@@ -554,7 +540,7 @@ fn run(net: &Interop, role: Role, float: Float, auth: Auth) -> Outcome {
     let ns = net.ns("gwa");
     let (out, initiated) = rampart_sys::netns::run_in(&ns, move || {
         let mut child = None;
-        let out = drive(&config, role, float, Duration::from_secs(10), || {
+        let out = drive(&config, role, Duration::from_secs(10), || {
             child = initiate.map(|swanctl| {
                 Command::new(swanctl)
                     .args(["--initiate", "--child", "ipx", "--timeout", "10"])
@@ -575,33 +561,20 @@ fn run(net: &Interop, role: Role, float: Float, auth: Auth) -> Outcome {
             String::from_utf8_lossy(&r.stderr)
         );
     }
-    eprintln!("{role:?}, {float:?}:\n{}", out.trace.join("\n"));
+    eprintln!("{role:?}:\n{}", out.trace.join("\n"));
     out
 }
 
-/// Engine as is, then (if that fails) with the driver's float to 4500: the first that works
-/// must show the SAs established on both sides.
+/// One setup in `role` with `auth`: both sides must show the SAs established, on UDP 4500.
 fn probe(role: Role, auth: Auth) {
     let Some(net) = Interop::up() else { return };
-    let out = run(&net, role, Float::Engine, auth);
-    if out.child().is_some() {
-        assert_established(&net, &out);
-        let child = out.child().expect("checked");
-        if child.udp_encap && child.remote_addr.port() != 4500 {
-            eprintln!(
-                "INTEROP PROBLEM: NAT detected (udp_encap) but the child SA's addresses are \
-                 {} -> {}: ESP-in-UDP must use port 4500 (RFC 7296 §2.23, RFC 3948)",
-                child.local_addr, child.remote_addr
-            );
-        }
-        return;
-    }
-    eprintln!(
-        "INTEROP PROBLEM ({role:?}): engine as is did not establish; charon.log:\n{}",
-        charon_lines(&net.charon_log(), &["[IKE]", "[ENC]", "[NET]"])
-    );
-    let out = run(&net, role, Float::Driver, auth);
+    let out = run(&net, role, auth);
     assert_established(&net, &out);
+    let sas = net.list_sas();
+    assert!(
+        sas.contains("192.0.2.1[4500]"),
+        "charon sees us on 4500:\n{sas}"
+    );
 }
 
 /// Our engine initiates (PSK) to strongSwan as the responder.
@@ -614,18 +587,6 @@ fn psk_initiator_against_strongswan_responder() {
 #[test]
 fn psk_responder_to_strongswan_initiator() {
     probe(Role::Responder, Auth::Psk);
-}
-
-/// Our engine initiates, and the driver moves IKE_AUTH to UDP 4500 with the non-ESP marker,
-/// as NAT-T requires once a NAT is detected (RFC 7296 §2.23): strongSwan must then see us on
-/// port 4500.
-#[test]
-fn psk_initiator_floated_to_4500() {
-    let Some(net) = Interop::up() else { return };
-    let out = run(&net, Role::Initiator, Float::Driver, Auth::Psk);
-    assert_established(&net, &out);
-    let sas = net.list_sas();
-    assert!(sas.contains("192.0.2.1[4500]"), "{sas}");
 }
 
 /// Our engine initiates with an ECDSA certificate to strongSwan as the responder (both from
