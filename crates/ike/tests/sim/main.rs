@@ -240,6 +240,59 @@ fn unreachable_peer_gives_up_with_back_off() {
     assert!(sim.nodes[0].sas.is_empty());
 }
 
+/// §1.4 / §2.4 dead peer detection: the peer crashes after the SAs are up (it neither answers
+/// nor sends again). With no traffic for `dpd_delay` (30 s) the survivor sends an empty
+/// INFORMATIONAL, retransmits it with back-off, gives up, and reports the IKE SA down as
+/// unreachable with its child SA deleted, so the data plane removes it. Loss before the crash
+/// varies the starting point per seed.
+#[test]
+fn dpd_declares_a_crashed_peer_unreachable() {
+    for_seeds(200, |seed| {
+        let faults = Faults {
+            loss: 0.2,
+            duplicate: 0.1,
+            jitter: Duration::from_millis(100),
+            // Clean for the last 20 s before the crash, so no exchange is mid-retransmission.
+            until: secs(40),
+        };
+        let mut sim = pair(seed, faults, Side::a(), Side::b());
+        sim.run_until(secs(60));
+        if sim.established(0).len() != 1 || sim.nodes[0].children.is_empty() {
+            return; // never came up under this seed's loss; other tests cover setup
+        }
+        let child = *sim.nodes[0].children.keys().next().expect("checked above");
+        // The crash: node 1 loses its state and the network to it goes dark.
+        sim.nodes[1].sas.clear();
+        sim.nodes[1].blackhole = true;
+        let crash = sim.now;
+        sim.run_until(secs(60 + 30 + 60));
+        assert_eq!(
+            down_reasons(&sim, 0),
+            vec![DownReason::PeerUnreachable],
+            "seed {seed}"
+        );
+        assert!(
+            sim.nodes[0].sas.is_empty(),
+            "seed {seed}: IKE SA left behind"
+        );
+        assert!(
+            sim.events(0).any(|e| matches!(
+                e,
+                Event::ChildSaDeleted { inbound_spi, .. } if *inbound_spi == child
+            )),
+            "seed {seed}: the child SA must be reported deleted"
+        );
+        // Liveness checks only after `dpd_delay` of silence, then the give-up (5 sends).
+        let checks: Vec<rampart_ike::Instant> = sim.nodes[0]
+            .log
+            .iter()
+            .filter(|(at, _)| *at > crash)
+            .map(|(at, _)| *at)
+            .collect();
+        assert_eq!(checks.len(), 5, "seed {seed}: {checks:?}");
+    });
+}
+
 /// §1.2: the responder only accepts ECP-256; the initiator's KE is X25519, so it is asked for
 /// ECP-256 and retries.
 #[test]
