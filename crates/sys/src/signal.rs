@@ -63,3 +63,19 @@ impl AsRawFd for SignalFd {
         self.fd.as_raw_fd()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raised_sigterm_is_read_not_delivered() {
+        let s = SignalFd::termination().expect("signalfd");
+        assert_eq!(s.read().expect("read"), None);
+        // SAFETY: raise sends SIGTERM to this thread, which has it blocked: it stays pending
+        // for the signalfd instead of terminating the process.
+        assert_eq!(unsafe { libc::raise(libc::SIGTERM) }, 0);
+        assert_eq!(s.read().expect("read"), Some(libc::SIGTERM));
+        assert_eq!(s.read().expect("read"), None);
+    }
+}
