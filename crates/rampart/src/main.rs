@@ -1,11 +1,13 @@
-//! `rampart`: the one binary. Today it explains proposal strings and checks configuration files
-//! and the SPD they produce; the daemon (`rampart run`) and its control commands (`up`, `down`,
-//! `status`, `sa list`, ...) join it as they are built.
+//! `rampart`: the one binary. It explains proposal strings, checks configuration files and the
+//! SPD they produce, runs the daemon (`rampart run`, IKE only so far) and talks to it over its
+//! control socket (`status`, `sa list`, `up`, `down`).
 #![forbid(unsafe_code)]
 
 mod config_cmd;
+mod ctl_cmd;
 mod policy_cmd;
 mod proposal_cmd;
+mod run_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +29,17 @@ enum Command {
     /// The security policy database a configuration produces.
     #[command(subcommand)]
     Policy(policy_cmd::Command),
+    /// Run the daemon in the foreground (IKE over UDP 500/4500; logs to stderr, RAMPART_LOG).
+    Run(run_cmd::Args),
+    /// The running daemon's state.
+    Status(ctl_cmd::StatusArgs),
+    /// Security associations of the running daemon.
+    #[command(subcommand)]
+    Sa(ctl_cmd::SaCommand),
+    /// Bring up a connection or child SA.
+    Up(ctl_cmd::NameArgs),
+    /// Delete a connection's IKE SAs (and keep it down) or a child SA.
+    Down(ctl_cmd::NameArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -35,6 +48,11 @@ fn main() -> std::process::ExitCode {
         Command::Proposal(args) => proposal_cmd::run(&args),
         Command::Config(command) => config_cmd::run(&command),
         Command::Policy(command) => policy_cmd::run(&command),
+        Command::Run(args) => run_cmd::run(&args),
+        Command::Status(args) => ctl_cmd::status(&args),
+        Command::Sa(command) => ctl_cmd::sa(&command),
+        Command::Up(args) => ctl_cmd::up(&args),
+        Command::Down(args) => ctl_cmd::down(&args),
     };
     match result {
         Ok(code) => code,

@@ -29,6 +29,7 @@ pub mod netns;
 pub mod poll;
 pub mod raw;
 pub mod rtnl;
+pub mod signal;
 mod sockaddr;
 pub mod tun;
 pub mod udp;

@@ -1,0 +1,159 @@
+//! `rampart run`: the IKE control plane over real sockets (DESIGN.md §1). One thread runs an
+//! event loop over a [`Poller`]: the UDP 500/4500 sockets ([`sockets`]), the control socket
+//! ([`control`]), a signalfd for SIGTERM/SIGINT and a [`Waker`] for the threads that join later.
+//! Datagrams go to the [`Endpoint`](rampart_ike::Endpoint) and the [`IkeSa`](rampart_ike::IkeSa)
+//! it names, in the engine's call order ([`engine`]); the loop sleeps until the earliest
+//! `poll_timeout`. Child SAs are kept in the [`table`] for display: no data plane yet.
+
+mod clock;
+mod control;
+mod engine;
+pub(crate) mod log;
+mod sockets;
+mod table;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rampart_sys::poll::{Interest, Poller, Waker};
+use rampart_sys::signal::SignalFd;
+
+use crate::config::Config;
+use clock::Clock;
+use control::{ControlServer, Request};
+use engine::Engine;
+use log::log;
+use sockets::Sockets;
+
+/// Poller tokens: sockets take `0..SOCKETS_END`, then the fixed ones, then control clients.
+const SIGNAL: u64 = 1 << 32;
+const WAKER: u64 = SIGNAL + 1;
+const LISTENER: u64 = SIGNAL + 2;
+const FIRST_CLIENT: u64 = SIGNAL + 3;
+
+/// How long shutdown waits for IKE deletes to be answered.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Setting up a socket, the poller or the signals failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being set up.
+        what: String,
+        /// The error.
+        source: io::Error,
+    },
+    /// The configuration has nothing the engine can run.
+    #[error("{0}")]
+    Engine(String),
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunError {
+    let what = what.into();
+    move |source| RunError::Io { what, source }
+}
+
+/// Runs the daemon in the foreground until SIGTERM or SIGINT, with the control socket at
+/// `socket` (or the configuration's `[daemon] control_socket`). Logs to stderr (`RAMPART_LOG`).
+pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
+    log::init_from_env();
+    // Before any thread exists, so that every thread keeps SIGTERM/SIGINT blocked.
+    let signals = SignalFd::termination().map_err(io_err("signalfd"))?;
+    let clock = Clock::start();
+    let mut engine = Engine::new(Arc::clone(&config), clock).map_err(RunError::Engine)?;
+    let sockets = Sockets::bind(engine.connections()).map_err(io_err("IKE sockets"))?;
+    let socket_path: PathBuf =
+        socket.map_or_else(|| config.daemon.control_socket.clone(), Path::to_path_buf);
+    let mut control =
+        ControlServer::bind(&socket_path, FIRST_CLIENT).map_err(io_err("control socket"))?;
+    let mut poller = Poller::new(64).map_err(io_err("epoll"))?;
+    let waker = Waker::new().map_err(io_err("eventfd"))?;
+    for (i, s) in sockets.iter().enumerate() {
+        poller
+            .add(s, i as u64, Interest::READABLE)
+            .map_err(io_err("epoll add"))?;
+        log!(Info, "listening on UDP {}", s.local_addr());
+    }
+    poller
+        .add(&signals, SIGNAL, Interest::READABLE)
+        .map_err(io_err("epoll add"))?;
+    poller
+        .add(&waker, WAKER, Interest::READABLE)
+        .map_err(io_err("epoll add"))?;
+    poller
+        .add(control.listener(), LISTENER, Interest::READABLE)
+        .map_err(io_err("epoll add"))?;
+    log!(Info, "control socket {}", socket_path.display());
+
+    engine.start(&sockets);
+    let mut shutdown_until = None;
+    loop {
+        let timeout = engine.next_deadline().map(|d| clock.until(d));
+        let timeout = match shutdown_until {
+            Some(end) => Some(clock.until(end).min(timeout.unwrap_or(Duration::MAX))),
+            None => timeout,
+        };
+        let ready: Vec<u64> = poller
+            .wait(timeout)
+            .map_err(io_err("epoll wait"))?
+            .map(|e| e.token)
+            .collect();
+        for token in ready {
+            match token {
+                SIGNAL => {
+                    while let Ok(Some(signo)) = signals.read() {
+                        log!(Info, "signal {signo}: deleting IKE SAs and exiting");
+                        if shutdown_until.is_none() {
+                            shutdown_until = Some(clock.now().saturating_add(SHUTDOWN_GRACE));
+                            engine.terminate_all(&sockets);
+                        }
+                    }
+                }
+                WAKER => {
+                    let _ = waker.drain();
+                }
+                LISTENER => {
+                    for (t, fd) in control.accept() {
+                        if let Err(e) = poller.add(&fd, t, Interest::READABLE) {
+                            log!(Warn, "control client: {e}");
+                            control.drop_client(t);
+                        }
+                    }
+                }
+                t if control.is_client(t) => serve(&mut control, &mut engine, &sockets, t),
+                t => {
+                    let Ok(i) = usize::try_from(t) else { continue };
+                    for d in sockets.recv_all(i) {
+                        engine.handle_datagram(&sockets, d);
+                    }
+                }
+            }
+        }
+        engine.handle_timeouts(&sockets);
+        if let Some(end) = shutdown_until {
+            if engine.is_idle() || clock.now() >= end {
+                log!(Info, "exiting");
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Answers every complete request line client `token` sent.
+fn serve(control: &mut ControlServer, engine: &mut Engine, sockets: &Sockets, token: u64) {
+    let Some(lines) = control.read(token) else {
+        control.drop_client(token);
+        return;
+    };
+    for line in lines {
+        let response = match Request::parse(&line) {
+            Ok(req) => engine.control(req, sockets),
+            Err(e) => control::error(&e),
+        };
+        control.respond(token, &response);
+    }
+}

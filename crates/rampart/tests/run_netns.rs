@@ -1,0 +1,258 @@
+//! `rampart run` end to end: two daemons in two network namespaces joined by a veth pair set up
+//! an IKE SA with PSK and a child SA (one side `start_action = "start"`, the other `"none"`),
+//! seen through `rampart status --json`; `rampart down` of the child on one side removes it on
+//! both; SIGTERM makes both daemons delete their IKE SA and exit 0.
+//!
+//! Needs root and `ip`: runs only with `RAMPART_NETNS_TESTS=1`, otherwise warns and passes.
+// A harness waiting on real processes: the wall clock is what it needs.
+#![allow(clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rampart");
+
+/// Deletes the namespaces and kills the daemons (by PID) whatever happens.
+struct Guard {
+    namespaces: Vec<String>,
+    daemons: Vec<Child>,
+    dir: PathBuf,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        for d in &mut self.daemons {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+        for ns in &self.namespaces {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn ip(args: &[&str]) {
+    let st = Command::new("ip").args(args).status().expect("ip runs");
+    assert!(st.success(), "ip {args:?} failed");
+}
+
+fn config(dir: &Path, side: &str, local: &str, remote: &str, start: &str) -> PathBuf {
+    let (lid, rid) = if side == "a" {
+        ("gw-a.test", "gw-b.test")
+    } else {
+        ("gw-b.test", "gw-a.test")
+    };
+    let (lts, rts) = if side == "a" {
+        ("198.51.100.0/24", "203.0.113.0/24")
+    } else {
+        ("203.0.113.0/24", "198.51.100.0/24")
+    };
+    let text = format!(
+        r#"[[secrets]]
+ids = ["gw-a.test", "gw-b.test"]
+psk = "run netns test key 0123456789"
+
+[[connections]]
+name = "site"
+local_addrs = ["{local}"]
+remote_addrs = ["{remote}"]
+local = {{ auth = "psk", id = "{lid}" }}
+remote = {{ auth = "psk", id = "{rid}" }}
+
+[[connections.children]]
+name = "net"
+local_ts = ["{lts}"]
+remote_ts = ["{rts}"]
+start_action = "{start}"
+"#
+    );
+    let path = dir.join(format!("{side}.toml"));
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn ctl(ns: &str, sock: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, BIN])
+        .args(args)
+        .arg("--socket")
+        .arg(sock)
+        .output()
+        .expect("rampart runs");
+    let code = out.status.code().unwrap_or(-1);
+    (code, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn status(ns: &str, sock: &Path) -> Option<Value> {
+    let (code, out) = ctl(ns, sock, &["status", "--json"]);
+    (code == 0)
+        .then(|| serde_json::from_str(&out).ok())
+        .flatten()
+}
+
+/// The (spi_in, spi_out) of child `net` under an established IKE SA, if there is one.
+fn child_spis(s: &Value) -> Option<(String, String)> {
+    let ike = s["ike_sas"]
+        .as_array()?
+        .iter()
+        .find(|i| i["state"] == "established")?;
+    let c = ike["children"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == "net")?;
+    Some((
+        c["spi_in"].as_str()?.to_owned(),
+        c["spi_out"].as_str()?.to_owned(),
+    ))
+}
+
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if let Ok(Some(st)) = child.try_wait() {
+            return st.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn two_daemons_establish_and_tear_down() {
+    if std::env::var("RAMPART_NETNS_TESTS").as_deref() != Ok("1") {
+        eprintln!("warning: skipping run_netns: set RAMPART_NETNS_TESTS=1 (needs root and ip)");
+        return;
+    }
+    let pid = std::process::id();
+    let (na, nb) = (format!("rrun-{pid}-a"), format!("rrun-{pid}-b"));
+    let dir = std::env::temp_dir().join(format!("rrun-{pid}"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut g = Guard {
+        namespaces: Vec::new(),
+        daemons: Vec::new(),
+        dir: dir.clone(),
+    };
+    for ns in [&na, &nb] {
+        ip(&["netns", "add", ns]);
+        g.namespaces.push(ns.clone());
+    }
+    let (va, vb) = (format!("rr{pid}a"), format!("rr{pid}b"));
+    ip(&[
+        "link", "add", &va, "netns", &na, "type", "veth", "peer", "name", &vb, "netns", &nb,
+    ]);
+    for (ns, dev, addr) in [(&na, &va, "192.0.2.1/24"), (&nb, &vb, "192.0.2.2/24")] {
+        ip(&["-n", ns, "addr", "add", addr, "dev", dev]);
+        ip(&["-n", ns, "link", "set", dev, "up"]);
+        ip(&["-n", ns, "link", "set", "lo", "up"]);
+    }
+    let ca = config(&dir, "a", "192.0.2.1", "192.0.2.2", "start");
+    let cb = config(&dir, "b", "192.0.2.2", "192.0.2.1", "none");
+    let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
+    for (ns, cfg, sock) in [(&nb, &cb, &sb), (&na, &ca, &sa)] {
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns, BIN, "run", "-c"])
+            .arg(cfg)
+            .arg("--socket")
+            .arg(sock)
+            .env("RAMPART_LOG", "debug")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("rampart run starts");
+        g.daemons.push(child);
+    }
+
+    // Both sides: the IKE SA established, the child SA with crosswise SPIs.
+    let mut spis = None;
+    wait_until("both sides' child SA", Duration::from_secs(15), || {
+        let (Some(a), Some(b)) = (status(&na, &sa), status(&nb, &sb)) else {
+            return false;
+        };
+        match (child_spis(&a), child_spis(&b)) {
+            (Some(x), Some(y)) => {
+                spis = Some((x, y));
+                true
+            }
+            _ => false,
+        }
+    });
+    let ((a_in, a_out), (b_in, b_out)) = spis.expect("set when the wait succeeded");
+    assert_eq!(a_in, b_out, "A's inbound SPI is B's outbound");
+    assert_eq!(a_out, b_in, "A's outbound SPI is B's inbound");
+    let a = status(&na, &sa).expect("status A");
+    assert_eq!(a["ike_sas"][0]["initiator"], true);
+    assert_eq!(a["ike_sas"][0]["remote"], "192.0.2.2:500");
+    let b = status(&nb, &sb).expect("status B");
+    assert_eq!(b["ike_sas"][0]["initiator"], false);
+    assert_eq!(b["ike_sas"][0]["spi_i"], a["ike_sas"][0]["spi_i"]);
+    assert_eq!(b["ike_sas"][0]["spi_r"], a["ike_sas"][0]["spi_r"]);
+
+    // An unknown name is refused with exit status 1.
+    assert_eq!(ctl(&nb, &sb, &["down", "nonesuch"]).0, 1);
+    // `down net` on B deletes the child on both sides; the IKE SA stays.
+    assert_eq!(ctl(&nb, &sb, &["down", "net"]).0, 0);
+    wait_until(
+        "the child SA gone on both sides",
+        Duration::from_secs(5),
+        || {
+            let (Some(a), Some(b)) = (status(&na, &sa), status(&nb, &sb)) else {
+                return false;
+            };
+            child_spis(&a).is_none() && child_spis(&b).is_none()
+        },
+    );
+    let a = status(&na, &sa).expect("status A");
+    assert_eq!(a["ike_sas"][0]["state"], "established");
+
+    // SIGTERM: both exit 0; B sees A's delete (or its own) and the sockets go away.
+    let a_pid = g.daemons[1].id().to_string();
+    let st = Command::new("kill")
+        .args(["-TERM", &a_pid])
+        .status()
+        .expect("kill runs");
+    assert!(st.success());
+    assert_eq!(
+        wait_exit(&mut g.daemons[1], Duration::from_secs(5)),
+        Some(0)
+    );
+    wait_until("B to drop the IKE SA", Duration::from_secs(5), || {
+        status(&nb, &sb).is_some_and(|b| b["ike_sas"].as_array().is_some_and(Vec::is_empty))
+    });
+    let b_pid = g.daemons[0].id().to_string();
+    let st = Command::new("kill")
+        .args(["-TERM", &b_pid])
+        .status()
+        .expect("kill runs");
+    assert!(st.success());
+    assert_eq!(
+        wait_exit(&mut g.daemons[0], Duration::from_secs(5)),
+        Some(0)
+    );
+    assert!(
+        !sa.exists() && !sb.exists(),
+        "control sockets removed on exit"
+    );
+
+    // Unreachable daemon: exit status 2 and the socket path in the message.
+    let out = Command::new(BIN)
+        .args(["status", "--socket"])
+        .arg(&sa)
+        .output()
+        .expect("rampart runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&*sa.to_string_lossy()));
+}
