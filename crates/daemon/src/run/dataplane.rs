@@ -321,22 +321,9 @@ impl DataPlane {
         esp: &[u8],
         now: Instant,
     ) {
-        let hl = match local.ip() {
-            IpAddr::V4(_) => 20,
-            IpAddr::V6(_) => 40,
-        };
-        if self.buf.set(HEADROOM, esp).is_err() {
-            return;
+        if frame_udp_esp(&mut self.buf, local, remote, esp).is_some() {
+            self.deliver(now);
         }
-        // `push_front` hands back the whole packet: the new header bytes come first.
-        let Ok(pkt) = self.buf.push_front(hl + 8) else {
-            return;
-        };
-        let Some(hdr) = pkt.get_mut(..hl + 8) else {
-            return;
-        };
-        write_outer(hdr, remote, local, esp.len());
-        self.deliver(now);
     }
 
     /// Reads what the raw ESP socket has and delivers it.
@@ -452,6 +439,25 @@ fn inner_addrs(p: &[u8]) -> Option<(IpAddr, IpAddr)> {
     }
 }
 
+/// Puts `esp` (a UDP payload from `remote` to `local`) into `buf` behind the outer IP and UDP
+/// headers it had on the wire, as the inbound buffer contract wants; `None` if it does not fit.
+fn frame_udp_esp(
+    buf: &mut PacketBuf,
+    local: SocketAddr,
+    remote: SocketAddr,
+    esp: &[u8],
+) -> Option<()> {
+    let hl = match local.ip() {
+        IpAddr::V4(_) => 20 + 8,
+        IpAddr::V6(_) => 40 + 8,
+    };
+    buf.set(HEADROOM, esp).ok()?;
+    // `push_front` hands back the whole packet: the new header bytes come first.
+    let hdr = buf.push_front(hl).ok()?.get_mut(..hl)?;
+    write_outer(hdr, remote, local, esp.len());
+    Some(())
+}
+
 /// Writes an outer IP header (RFC 791 / RFC 8200) and a UDP header (RFC 768, checksum 0: the
 /// kernel checked it) for `payload_len` bytes of ESP from `src` to `dst` into `hdr`, which is
 /// exactly 28 (IPv4) or 48 (IPv6) bytes. Mixed families cannot happen (one socket, one family).
@@ -523,6 +529,24 @@ mod tests {
         assert_eq!(u16::from_be_bytes([h[24], h[25]]), 108);
         assert_eq!(&h[20..24], &[0x11, 0x94, 0x11, 0x94]);
         assert_eq!(outer_len(&h), 20);
+    }
+
+    #[test]
+    fn framed_udp_esp_is_located_by_the_data_plane() {
+        let mut buf = PacketBuf::new(BUF_LEN, HEADROOM);
+        let esp = [0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, 0xaa, 0xbb];
+        for (l, r) in [
+            ("192.0.2.2:4500", "192.0.2.1:4500"),
+            ("[2001:db8::2]:4500", "[2001:db8::1]:4501"),
+        ] {
+            let local: SocketAddr = l.parse().expect("literal");
+            let remote: SocketAddr = r.parse().expect("literal");
+            frame_udp_esp(&mut buf, local, remote, &esp).expect("fits");
+            let spi = rampart_dataplane::batch::inbound_spi(buf.data()).expect("valid outer");
+            assert_eq!(spi.0, 0x1234_5678);
+            assert!(buf.data().ends_with(&esp));
+            assert_eq!(inner_addrs(buf.data()), Some((remote.ip(), local.ip())));
+        }
     }
 
     #[test]
