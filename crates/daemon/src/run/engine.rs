@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::clock::Clock;
 use super::control::{Request, error};
+use super::dataplane::DataPlane;
 use super::log::log;
 use super::sockets::{Datagram, Sockets};
 use super::table::{ChildEntry, IkeEntry, IkeState, SaTable};
@@ -66,6 +67,8 @@ pub(crate) struct Engine {
     keep: HashMap<String, Keep>,
     /// SAs given commands while another was being drained: drive them next.
     pending: Vec<IkeSaHandle>,
+    /// Where child SAs are installed; `None` when the TUN device could not be opened.
+    dataplane: Option<DataPlane>,
 }
 
 impl Engine {
@@ -106,7 +109,23 @@ impl Engine {
             table: SaTable::default(),
             keep,
             pending: Vec::new(),
+            dataplane: None,
         })
+    }
+
+    /// Hands the engine the data plane that child SAs are installed in from now on.
+    pub(crate) fn set_dataplane(&mut self, dp: DataPlane) {
+        self.dataplane = Some(dp);
+    }
+
+    /// The data plane, when there is one.
+    pub(crate) fn dataplane_mut(&mut self) -> Option<&mut DataPlane> {
+        self.dataplane.as_mut()
+    }
+
+    /// Now, on the engine's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
     }
 
     /// The engine's connections.
@@ -274,12 +293,22 @@ impl Engine {
                 "pid": std::process::id(),
                 "uptime_secs": now.saturating_duration_since(Instant::ZERO).as_secs(),
                 "config": self.config.file.display().to_string(),
-                "ike_sas": self.table.to_json(now),
+                "ike_sas": self.sa_json(now),
+                "dataplane": self.dataplane.as_ref().map(DataPlane::stats_json),
             }),
-            Request::SaList => json!({ "ok": true, "ike_sas": self.table.to_json(now) }),
+            Request::SaList => json!({ "ok": true, "ike_sas": self.sa_json(now) }),
             Request::Up(name) => self.up(sockets, &name),
             Request::Down(name) => self.down(sockets, &name),
         }
+    }
+
+    /// The SA table with the data plane's counters.
+    fn sa_json(&self, now: Instant) -> Value {
+        let mut v = self.table.to_json(now);
+        if let Some(dp) = &self.dataplane {
+            dp.annotate(&mut v);
+        }
+        v
     }
 
     /// `up NAME`: a connection (with its first `start` child, else its first child), or one
@@ -407,6 +436,10 @@ impl Engine {
             if sa.is_closed() {
                 self.table.ike.remove(&h);
                 self.table.children.retain(|_, c| c.ike != h);
+                if let Some(dp) = &mut self.dataplane {
+                    let children = &self.table.children;
+                    dp.retain(|spi| children.contains_key(&spi));
+                }
             } else {
                 if let Some(entry) = self.table.ike.get_mut(&h) {
                     entry.local = sa.local_addr();
@@ -483,6 +516,9 @@ impl Engine {
                 self.table
                     .children
                     .insert(c.inbound.spi, ChildEntry::new(h, &c, now));
+                if let Some(dp) = &mut self.dataplane {
+                    dp.install(&c, None, now);
+                }
                 self.start_more_children(sa, &name, &c.name);
             }
             Event::ChildSaFailed {
@@ -505,6 +541,9 @@ impl Engine {
                 self.table
                     .children
                     .insert(new.inbound.spi, ChildEntry::new(h, &new, now));
+                if let Some(dp) = &mut self.dataplane {
+                    dp.install(&new, Some(old_inbound_spi), now);
+                }
             }
             Event::ChildSaDeleted {
                 name: child,
@@ -516,6 +555,9 @@ impl Engine {
                     "{name}: child SA {child} deleted, SPIs {inbound_spi:08x}_i {outbound_spi:08x}_o"
                 );
                 self.table.children.remove(&inbound_spi);
+                if let Some(dp) = &mut self.dataplane {
+                    dp.remove(inbound_spi);
+                }
             }
             Event::IkeSaRekeyed {
                 new_spi_i,

@@ -3,10 +3,12 @@
 //! ([`control`]), a signalfd for SIGTERM/SIGINT and a [`Waker`] for the threads that join later.
 //! Datagrams go to the [`Endpoint`](rampart_ike::Endpoint) and the [`IkeSa`](rampart_ike::IkeSa)
 //! it names, in the engine's call order ([`engine`]); the loop sleeps until the earliest
-//! `poll_timeout`. Child SAs are kept in the [`table`] for display: no data plane yet.
+//! `poll_timeout`. Child SAs are kept in the [`table`] for display and installed in the
+//! [`dataplane`] (TUN device, ESP over UDP 4500 or raw IP), which runs in the same loop.
 
 mod clock;
 mod control;
+mod dataplane;
 mod engine;
 pub(crate) mod log;
 mod sockets;
@@ -31,7 +33,9 @@ use sockets::Sockets;
 const SIGNAL: u64 = 1 << 32;
 const WAKER: u64 = SIGNAL + 1;
 const LISTENER: u64 = SIGNAL + 2;
-const FIRST_CLIENT: u64 = SIGNAL + 3;
+const TUN: u64 = SIGNAL + 3;
+const RAW_ESP: u64 = SIGNAL + 4;
+const FIRST_CLIENT: u64 = SIGNAL + 5;
 
 /// How long shutdown waits for IKE deletes to be answered.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
@@ -88,6 +92,25 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
         .add(control.listener(), LISTENER, Interest::READABLE)
         .map_err(io_err("epoll add"))?;
     log!(Info, "control socket {}", socket_path.display());
+    match dataplane::DataPlane::open(&config) {
+        Ok(dp) => {
+            poller
+                .add(dp.tun(), TUN, Interest::READABLE)
+                .map_err(io_err("epoll add"))?;
+            if let Some(raw) = dp.raw4() {
+                poller
+                    .add(raw, RAW_ESP, Interest::READABLE)
+                    .map_err(io_err("epoll add"))?;
+            }
+            log!(Info, "data plane on {}", dp.tun().name());
+            engine.set_dataplane(dp);
+        }
+        Err(e) => log!(
+            Warn,
+            "no data plane (TUN device {}): {e}",
+            dataplane::TUN_NAME
+        ),
+    }
 
     engine.start(&sockets);
     let mut shutdown_until = None;
@@ -124,11 +147,23 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
                         }
                     }
                 }
+                TUN => {
+                    let now = engine.now();
+                    if let Some(dp) = engine.dataplane_mut() {
+                        dp.tun_readable(&sockets, now);
+                    }
+                }
+                RAW_ESP => {
+                    let now = engine.now();
+                    if let Some(dp) = engine.dataplane_mut() {
+                        dp.raw_readable(now);
+                    }
+                }
                 t if control.is_client(t) => serve(&mut control, &mut engine, &sockets, t),
                 t => {
                     let Ok(i) = usize::try_from(t) else { continue };
                     for d in sockets.recv_all(i) {
-                        engine.handle_datagram(&sockets, d);
+                        datagram(&mut engine, &sockets, d);
                     }
                 }
             }
@@ -141,6 +176,21 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
             }
         }
     }
+}
+
+/// RFC 3948 §2.2: on the NAT-T port a datagram whose first four bytes are not zero is ESP (the
+/// one-byte keepalive and the zero non-ESP marker of IKE are not): it goes to the data plane.
+fn datagram(engine: &mut Engine, sockets: &Sockets, d: sockets::Datagram) {
+    let is_esp =
+        d.local.port() == sockets::NATT_PORT && d.bytes.len() >= 8 && d.bytes[..4] != [0, 0, 0, 0];
+    if is_esp {
+        let now = engine.now();
+        if let Some(dp) = engine.dataplane_mut() {
+            dp.udp_esp(d.local, d.remote, &d.bytes, now);
+        }
+        return;
+    }
+    engine.handle_datagram(sockets, d);
 }
 
 /// Answers every complete request line client `token` sent.

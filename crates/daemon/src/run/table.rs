@@ -1,5 +1,5 @@
 //! The SA table the control socket shows: IKE SAs and their child SAs as the engine's events
-//! reported them. No data plane yet: child SAs are recorded here, not installed.
+//! reported them. The keys go to the data plane (`dataplane.rs`), not here.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -1,0 +1,570 @@
+//! The first data plane of `rampart run` (DESIGN.md §2), single-threaded in the event loop: a
+//! TUN device the remote subnets are routed into, the ESP SAs the IKE engine negotiated, and the
+//! packet paths between them.
+//!
+//! - Outbound: a packet read from the TUN device goes to the child SA whose remote traffic
+//!   selectors hold its destination (and local ones its source), is protected in place
+//!   (`transform.rs` buffer contract: the result is the whole outer datagram) and sent: with UDP
+//!   encapsulation (RFC 3948) the outer IP and UDP headers are stripped and the ESP bytes leave
+//!   from the NAT-T socket; without, the whole IPv4 datagram leaves by the raw ESP socket
+//!   (`IP_HDRINCL`). No SA: the packet is dropped and counted (no trap/acquire yet).
+//! - Inbound: an ESP datagram from UDP 4500 gets a minimal outer IP and UDP header written in
+//!   front of it (the transform wants the outer header), a raw ESP packet arrives with its IPv4
+//!   header; the SA is found by SPI, unprotected, and the inner packet written to the TUN device.
+//!
+//! Routes: at startup every tunnel-mode child's `remote_ts` prefixes are routed into the TUN
+//! device in the main table (a route per prefix; selectors that are not a prefix are skipped).
+//! Lifetimes are left to the IKE engine (it rekeys and deletes by time); the SAs here carry no
+//! limits of their own yet.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use rampart_dataplane::esp::{EspTransform, InboundEspSa, OutboundEspSa};
+use rampart_dataplane::lifetime::Lifetimes as DpLifetimes;
+use rampart_dataplane::sa::{
+    InboundSaState, Mode as DpMode, OutboundSaState, SaConfig, Spi, UdpEncap,
+};
+use rampart_dataplane::{
+    InboundTransform, InboundVerdict, OutboundTransform, OutboundVerdict, PacketBuf, Timestamp,
+};
+use rampart_ike::{ChildSa, Instant, Mode};
+use rampart_policy::TrafficSelector;
+use rampart_policy::traffic_selector::list_contains_addr;
+use rampart_sys::netlink::Netlink;
+use rampart_sys::raw::RawEspSocket;
+use rampart_sys::rtnl::{LinkChange, Prefix, Route};
+use rampart_sys::tun::{Tun, TunOptions};
+use rampart_sys::{RecvMeta, Transmit};
+use rampart_wire::ike::iana::ProtocolId;
+use serde_json::Value;
+
+use super::log::log;
+use super::sockets::Sockets;
+use crate::config::Config;
+
+/// The TUN device's name.
+pub(crate) const TUN_NAME: &str = "rampart0";
+/// The TUN device's MTU: room for the ESP, UDP and outer IP overhead under a 1500-byte path.
+pub(crate) const TUN_MTU: u32 = 1400;
+/// Headroom kept in front of a packet for the outer headers.
+const HEADROOM: usize = 128;
+/// Packet buffer size: the largest datagram plus the headroom and trailer room.
+const BUF_LEN: usize = 65536 + HEADROOM + 256;
+/// Packets handled per readiness event before going back to the loop.
+const BURST: usize = 64;
+
+/// One child SA's outbound side.
+struct Outbound {
+    /// The child's inbound SPI: what the engine's events name the child by.
+    in_spi: u32,
+    local_ts: Vec<TrafficSelector>,
+    remote_ts: Vec<TrafficSelector>,
+    sa: OutboundEspSa,
+    /// `Some((local, remote))` socket addresses for ESP-in-UDP.
+    encap: Option<(SocketAddr, SocketAddr)>,
+}
+
+/// Packets and drops outside any SA.
+#[derive(Debug, Default)]
+struct Stats {
+    no_sa_out: u64,
+    unknown_spi_in: u64,
+    send_errors: u64,
+}
+
+/// The TUN device, the installed SAs and the packet buffers.
+pub(crate) struct DataPlane {
+    tun: Tun,
+    raw4: Option<RawEspSocket>,
+    inbound: HashMap<u32, Arc<InboundEspSa>>,
+    outbound: Vec<Outbound>,
+    replay_window: HashMap<String, u32>,
+    buf: PacketBuf,
+    stats: Stats,
+}
+
+fn ts_prefix(ts: &TrafficSelector) -> Option<Prefix> {
+    let a = ts.addrs();
+    Prefix::new(a.start(), a.prefix_len()?)
+}
+
+fn stamp(now: Instant) -> Timestamp {
+    Timestamp::from_nanos(now.as_nanos())
+}
+
+impl DataPlane {
+    /// Opens the TUN device (MTU 1400, up), routes every tunnel child's remote selectors into
+    /// it and opens the raw IPv4 ESP socket (a failure of the last is logged: UDP-encapsulated
+    /// SAs still work).
+    pub(crate) fn open(config: &Config) -> io::Result<Self> {
+        let tun = Tun::open(TUN_NAME, &TunOptions::default())?;
+        let ifindex = tun.ifindex()?;
+        let mut nl = Netlink::open()?;
+        nl.set_link(
+            ifindex,
+            &LinkChange {
+                up: Some(true),
+                mtu: Some(TUN_MTU),
+            },
+        )?;
+        let mut replay_window = HashMap::new();
+        for c in config.connections.iter().flat_map(|c| c.children.iter()) {
+            replay_window.insert(c.name.clone(), c.replay_window);
+            if c.mode != Mode::Tunnel {
+                continue;
+            }
+            for ts in &c.remote_ts {
+                let Some(p) = ts_prefix(ts) else {
+                    log!(Warn, "{}: remote_ts {ts} is not a prefix: no route", c.name);
+                    continue;
+                };
+                match nl.add_route(&Route::device(p, ifindex)) {
+                    Ok(()) => log!(Info, "route {ts} via {}", tun.name()),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => log!(Warn, "route {ts} via {}: {e}", tun.name()),
+                }
+            }
+        }
+        let raw4 = RawEspSocket::open_v4(None)
+            .inspect_err(|e| log!(Warn, "raw ESP socket: {e}: only ESP-in-UDP works"))
+            .ok();
+        Ok(Self {
+            tun,
+            raw4,
+            inbound: HashMap::new(),
+            outbound: Vec::new(),
+            replay_window,
+            buf: PacketBuf::new(BUF_LEN, HEADROOM),
+            stats: Stats::default(),
+        })
+    }
+
+    /// The TUN device, to register with the poller.
+    pub(crate) fn tun(&self) -> &Tun {
+        &self.tun
+    }
+
+    /// The raw ESP socket, to register with the poller.
+    pub(crate) fn raw4(&self) -> Option<&RawEspSocket> {
+        self.raw4.as_ref()
+    }
+
+    /// Installs both SAs of a new child (DESIGN.md §2: one event, two SAD entries). A child
+    /// that replaces `old_in_spi` (a rekey) takes over its outbound traffic; the old inbound SA
+    /// stays until its delete.
+    pub(crate) fn install(&mut self, c: &ChildSa, old_in_spi: Option<u32>, now: Instant) {
+        match self.build(c, now) {
+            Ok((inb, out)) => {
+                if let Some(old) = old_in_spi {
+                    self.outbound.retain(|o| o.in_spi != old);
+                }
+                self.outbound.retain(|o| o.in_spi != c.inbound.spi);
+                self.inbound.insert(c.inbound.spi, Arc::new(inb));
+                self.outbound.push(out);
+            }
+            Err(e) => log!(Error, "{}: cannot install child SA: {e}", c.name),
+        }
+    }
+
+    /// Removes a child's SAs.
+    pub(crate) fn remove(&mut self, in_spi: u32) {
+        self.inbound.remove(&in_spi);
+        self.outbound.retain(|o| o.in_spi != in_spi);
+    }
+
+    /// Keeps only the children whose inbound SPI `keep` accepts (after an IKE SA closed).
+    pub(crate) fn retain(&mut self, keep: impl Fn(u32) -> bool) {
+        self.inbound.retain(|spi, _| keep(*spi));
+        self.outbound.retain(|o| keep(o.in_spi));
+    }
+
+    fn sa_config(c: &ChildSa, inbound: bool, replay_window: u32) -> SaConfig {
+        let (spi, src, dst) = if inbound {
+            (c.inbound.spi, c.remote_addr.ip(), c.local_addr.ip())
+        } else {
+            (c.outbound.spi, c.local_addr.ip(), c.remote_addr.ip())
+        };
+        let encap = c.udp_encap.map(|u| {
+            let (s, d) = if inbound {
+                (u.remote_port, u.local_port)
+            } else {
+                (u.local_port, u.remote_port)
+            };
+            UdpEncap {
+                src_port: s,
+                dst_port: d,
+            }
+        });
+        SaConfig {
+            spi: Spi(spi),
+            protocol: ProtocolId::ESP,
+            mode: match c.mode {
+                Mode::Transport => DpMode::Transport,
+                _ => DpMode::Tunnel,
+            },
+            encap,
+            src,
+            dst,
+            esn: c.esn,
+            replay_window,
+            lifetimes: DpLifetimes::default(),
+        }
+    }
+
+    fn build(&self, c: &ChildSa, now: Instant) -> Result<(InboundEspSa, Outbound), String> {
+        let window = self.replay_window.get(&c.name).copied().unwrap_or(32);
+        let keymat = |d: &rampart_ike::ChildSaDirection| {
+            let mut k = d.encr_key.expose().to_vec();
+            k.extend_from_slice(d.integ_key.expose());
+            k
+        };
+        let mut kin = keymat(&c.inbound);
+        let tin = EspTransform::new(c.encr, c.integ, &kin).map_err(|e| e.to_string());
+        zeroize::Zeroize::zeroize(&mut kin);
+        let mut kout = keymat(&c.outbound);
+        let tout = EspTransform::new(c.encr, c.integ, &kout).map_err(|e| e.to_string());
+        zeroize::Zeroize::zeroize(&mut kout);
+        let t = stamp(now);
+        let sin =
+            InboundSaState::new(Self::sa_config(c, true, window), t).map_err(|e| e.to_string())?;
+        let sout = OutboundSaState::new(Self::sa_config(c, false, window), t)
+            .map_err(|e| e.to_string())?;
+        // RFC 4301 §5.2 step 4: the inner packet must match the SA's selectors.
+        let (lts, rts) = (c.local_ts.clone(), c.remote_ts.clone());
+        let policy = move |p: &[u8]| {
+            inner_addrs(p)
+                .is_some_and(|(s, d)| list_contains_addr(&rts, s) && list_contains_addr(&lts, d))
+        };
+        let inb = InboundEspSa::new(sin, tin?)
+            .map_err(|e| e.to_string())?
+            .with_policy(Box::new(policy));
+        let out = OutboundEspSa::new(sout, tout?).map_err(|e| e.to_string())?;
+        let encap = c.udp_encap.map(|u| {
+            (
+                SocketAddr::new(c.local_addr.ip(), u.local_port),
+                SocketAddr::new(c.remote_addr.ip(), u.remote_port),
+            )
+        });
+        Ok((
+            inb,
+            Outbound {
+                in_spi: c.inbound.spi,
+                local_ts: c.local_ts.clone(),
+                remote_ts: c.remote_ts.clone(),
+                sa: out,
+                encap,
+            },
+        ))
+    }
+
+    /// Reads, protects and sends what the TUN device has (at most a burst).
+    pub(crate) fn tun_readable(&mut self, sockets: &Sockets, now: Instant) {
+        let mut events = Vec::new();
+        for _ in 0..BURST {
+            self.buf.reset(HEADROOM);
+            let n = match self.tun.read(self.buf.spare_mut()) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log!(Warn, "read {}: {e}", self.tun.name());
+                    return;
+                }
+            };
+            self.buf.set_len(n);
+            let Some((src, dst)) = inner_addrs(self.buf.data()) else {
+                continue;
+            };
+            let Some(o) = self.outbound.iter().find(|o| {
+                list_contains_addr(&o.remote_ts, dst) && list_contains_addr(&o.local_ts, src)
+            }) else {
+                self.stats.no_sa_out += 1;
+                continue;
+            };
+            events.clear();
+            if let OutboundVerdict::Drop(reason) =
+                o.sa.protect(&mut self.buf, stamp(now), &mut events)
+            {
+                log!(Debug, "outbound packet dropped: {reason}");
+                continue;
+            }
+            let sent = match o.encap {
+                Some((local, remote)) => {
+                    let hl = outer_len(self.buf.data()) + 8;
+                    match self.buf.pull_front(hl) {
+                        Ok(()) => sockets.send(local, remote, self.buf.data()),
+                        Err(_) => continue,
+                    }
+                }
+                None => match (&self.raw4, o.sa.state().config().dst) {
+                    (Some(raw), dst @ IpAddr::V4(_)) => raw
+                        .send(&Transmit::new(SocketAddr::new(dst, 0), self.buf.data()))
+                        .map(|_| ()),
+                    _ => Err(io::Error::other("no raw ESP socket for this family")),
+                },
+            };
+            if let Err(e) = sent {
+                self.stats.send_errors += 1;
+                log!(Debug, "send ESP: {e}");
+            }
+        }
+    }
+
+    /// Handles one ESP datagram that arrived on a NAT-T socket (`local` ← `remote`).
+    pub(crate) fn udp_esp(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        esp: &[u8],
+        now: Instant,
+    ) {
+        if frame_udp_esp(&mut self.buf, local, remote, esp).is_some() {
+            self.deliver(now);
+        }
+    }
+
+    /// Reads what the raw ESP socket has and delivers it.
+    pub(crate) fn raw_readable(&mut self, now: Instant) {
+        for _ in 0..BURST {
+            let Some(raw) = &self.raw4 else { return };
+            self.buf.reset(HEADROOM);
+            let mut meta = [RecvMeta::default()];
+            let n = {
+                let mut bufs = [self.buf.spare_mut()];
+                match raw.recv_batch(&mut meta, &mut bufs) {
+                    Ok(1) if !meta[0].truncated => meta[0].len,
+                    Ok(1) => continue,
+                    Ok(_) => return,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => return,
+                }
+            };
+            self.buf.set_len(n);
+            self.deliver(now);
+        }
+    }
+
+    /// Unprotects the outer datagram in the buffer and writes the inner packet to the TUN.
+    fn deliver(&mut self, now: Instant) {
+        let spi = match rampart_dataplane::batch::inbound_spi(self.buf.data()) {
+            Ok(spi) => spi,
+            Err(reason) => {
+                log!(Debug, "inbound ESP dropped: {reason}");
+                return;
+            }
+        };
+        let Some(sa) = self.inbound.get(&spi.0) else {
+            self.stats.unknown_spi_in += 1;
+            return;
+        };
+        let mut events = Vec::new();
+        match sa.unprotect(&mut self.buf, stamp(now), &mut events) {
+            InboundVerdict::Deliver => {
+                if let Err(e) = self.tun.write_packet(self.buf.data()) {
+                    log!(Debug, "write {}: {e}", self.tun.name());
+                }
+            }
+            InboundVerdict::Drop(reason) => log!(Debug, "SA {spi} dropped a packet: {reason}"),
+        }
+    }
+
+    /// Adds each child's packet and byte counters (keyed by its inbound SPI, as `spi_in`
+    /// shows it) to the SA table's JSON, and the data plane's own drops.
+    pub(crate) fn annotate(&self, ike_sas: &mut Value) {
+        let Some(list) = ike_sas.as_array_mut() else {
+            return;
+        };
+        for child in list
+            .iter_mut()
+            .filter_map(|i| i.get_mut("children").and_then(Value::as_array_mut))
+            .flatten()
+        {
+            let Some(spi) = child["spi_in"]
+                .as_str()
+                .and_then(|s| u32::from_str_radix(s, 16).ok())
+            else {
+                continue;
+            };
+            if let Some(i) = self.inbound.get(&spi) {
+                let c = i.state().counters();
+                child["in_packets"] = c.packets().into();
+                child["in_bytes"] = c.bytes().into();
+                child["in_drops"] = c.drops().total().into();
+            }
+            if let Some(o) = self.outbound.iter().find(|o| o.in_spi == spi) {
+                let c = o.sa.state().counters();
+                child["out_packets"] = c.packets().into();
+                child["out_bytes"] = c.bytes().into();
+            }
+        }
+    }
+
+    /// The data plane's drops outside any SA, as JSON.
+    pub(crate) fn stats_json(&self) -> Value {
+        serde_json::json!({
+            "tun": self.tun.name(),
+            "no_sa_out": self.stats.no_sa_out,
+            "unknown_spi_in": self.stats.unknown_spi_in,
+            "send_errors": self.stats.send_errors,
+        })
+    }
+}
+
+/// The outer IP header length of a protected datagram (IPv4 IHL, or the fixed IPv6 header: the
+/// transform writes no extension headers).
+fn outer_len(d: &[u8]) -> usize {
+    match d.first() {
+        Some(b) if b >> 4 == 4 => usize::from(b & 0x0f) * 4,
+        _ => 40,
+    }
+}
+
+/// Source and destination of an IPv4 or IPv6 packet, if its header is there.
+fn inner_addrs(p: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    match p.first()? >> 4 {
+        4 => {
+            let s: [u8; 4] = p.get(12..16)?.try_into().ok()?;
+            let d: [u8; 4] = p.get(16..20)?.try_into().ok()?;
+            Some((IpAddr::from(s), IpAddr::from(d)))
+        }
+        6 => {
+            let s: [u8; 16] = p.get(8..24)?.try_into().ok()?;
+            let d: [u8; 16] = p.get(24..40)?.try_into().ok()?;
+            Some((IpAddr::from(s), IpAddr::from(d)))
+        }
+        _ => None,
+    }
+}
+
+/// Puts `esp` (a UDP payload from `remote` to `local`) into `buf` behind the outer IP and UDP
+/// headers it had on the wire, as the inbound buffer contract wants; `None` if it does not fit.
+fn frame_udp_esp(
+    buf: &mut PacketBuf,
+    local: SocketAddr,
+    remote: SocketAddr,
+    esp: &[u8],
+) -> Option<()> {
+    let hl = match local.ip() {
+        IpAddr::V4(_) => 20 + 8,
+        IpAddr::V6(_) => 40 + 8,
+    };
+    buf.set(HEADROOM, esp).ok()?;
+    // `push_front` hands back the whole packet: the new header bytes come first.
+    let hdr = buf.push_front(hl).ok()?.get_mut(..hl)?;
+    write_outer(hdr, remote, local, esp.len());
+    Some(())
+}
+
+/// Writes an outer IP header (RFC 791 / RFC 8200) and a UDP header (RFC 768, checksum 0: the
+/// kernel checked it) for `payload_len` bytes of ESP from `src` to `dst` into `hdr`, which is
+/// exactly 28 (IPv4) or 48 (IPv6) bytes. Mixed families cannot happen (one socket, one family).
+fn write_outer(hdr: &mut [u8], src: SocketAddr, dst: SocketAddr, payload_len: usize) {
+    let udp_len = payload_len + 8;
+    let (ip, udp) = hdr.split_at_mut(hdr.len() - 8);
+    match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            ip.fill(0);
+            ip[0] = 0x45;
+            let total = u16::try_from(udp_len + 20).unwrap_or(u16::MAX);
+            ip[2..4].copy_from_slice(&total.to_be_bytes());
+            ip[8] = 64;
+            ip[9] = 17;
+            ip[12..16].copy_from_slice(&s.octets());
+            ip[16..20].copy_from_slice(&d.octets());
+            let sum = ipv4_checksum(ip);
+            ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        }
+        (s, d) => {
+            let to16 = |a: IpAddr| match a {
+                IpAddr::V4(v) => v.to_ipv6_mapped().octets(),
+                IpAddr::V6(v) => v.octets(),
+            };
+            ip.fill(0);
+            ip[0] = 0x60;
+            let plen = u16::try_from(udp_len).unwrap_or(u16::MAX);
+            ip[4..6].copy_from_slice(&plen.to_be_bytes());
+            ip[6] = 17;
+            ip[7] = 64;
+            ip[8..24].copy_from_slice(&to16(s));
+            ip[24..40].copy_from_slice(&to16(d));
+        }
+    }
+    udp[0..2].copy_from_slice(&src.port().to_be_bytes());
+    udp[2..4].copy_from_slice(&dst.port().to_be_bytes());
+    let ul = u16::try_from(udp_len).unwrap_or(u16::MAX);
+    udp[4..6].copy_from_slice(&ul.to_be_bytes());
+    udp[6..8].fill(0);
+}
+
+/// The IPv4 header checksum (RFC 791 §3.1): one's complement of the one's complement sum.
+fn ipv4_checksum(h: &[u8]) -> u16 {
+    let mut sum: u32 = h
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w.get(1).copied().unwrap_or(0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outer_header_for_udp_esp_is_valid_ipv4() {
+        let mut h = [0u8; 28];
+        let src: SocketAddr = "192.0.2.2:4500".parse().expect("literal");
+        let dst: SocketAddr = "192.0.2.1:4500".parse().expect("literal");
+        write_outer(&mut h, src, dst, 100);
+        assert_eq!(h[0], 0x45);
+        assert_eq!(u16::from_be_bytes([h[2], h[3]]), 128);
+        assert_eq!(h[9], 17);
+        // A header with its checksum in place sums to 0xffff (RFC 1071).
+        assert_eq!(ipv4_checksum(&h[..20]), 0);
+        assert_eq!(u16::from_be_bytes([h[24], h[25]]), 108);
+        assert_eq!(&h[20..24], &[0x11, 0x94, 0x11, 0x94]);
+        assert_eq!(outer_len(&h), 20);
+    }
+
+    #[test]
+    fn framed_udp_esp_is_located_by_the_data_plane() {
+        let mut buf = PacketBuf::new(BUF_LEN, HEADROOM);
+        let esp = [0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, 0xaa, 0xbb];
+        for (l, r) in [
+            ("192.0.2.2:4500", "192.0.2.1:4500"),
+            ("[2001:db8::2]:4500", "[2001:db8::1]:4501"),
+        ] {
+            let local: SocketAddr = l.parse().expect("literal");
+            let remote: SocketAddr = r.parse().expect("literal");
+            frame_udp_esp(&mut buf, local, remote, &esp).expect("fits");
+            let spi = rampart_dataplane::batch::inbound_spi(buf.data()).expect("valid outer");
+            assert_eq!(spi.0, 0x1234_5678);
+            assert!(buf.data().ends_with(&esp));
+            assert_eq!(inner_addrs(buf.data()), Some((remote.ip(), local.ip())));
+        }
+    }
+
+    #[test]
+    fn inner_addrs_reads_both_families_and_rejects_short() {
+        let mut v4 = [0u8; 20];
+        v4[0] = 0x45;
+        v4[12..16].copy_from_slice(&[198, 51, 100, 10]);
+        v4[16..20].copy_from_slice(&[203, 0, 113, 10]);
+        let (s, d) = inner_addrs(&v4).expect("complete header");
+        assert_eq!(s.to_string(), "198.51.100.10");
+        assert_eq!(d.to_string(), "203.0.113.10");
+        assert!(inner_addrs(&v4[..19]).is_none());
+        assert!(inner_addrs(&[]).is_none());
+        let mut v6 = [0u8; 40];
+        v6[0] = 0x60;
+        v6[23] = 1;
+        v6[39] = 2;
+        let (s, d) = inner_addrs(&v6).expect("complete header");
+        assert_eq!((s.to_string(), d.to_string()), ("::1".into(), "::2".into()));
+    }
+}
