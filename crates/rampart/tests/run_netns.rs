@@ -13,32 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rampart");
-
-/// Deletes the namespaces and kills the daemons (by PID) whatever happens.
-struct Guard {
-    namespaces: Vec<String>,
-    daemons: Vec<Child>,
-    dir: PathBuf,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        for d in &mut self.daemons {
-            let _ = d.kill();
-            let _ = d.wait();
-        }
-        for ns in &self.namespaces {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn ip(args: &[&str]) {
-    let st = Command::new("ip").args(args).status().expect("ip runs");
-    assert!(st.success(), "ip {args:?} failed");
-}
+mod common;
+use common::{BIN, Guard, ip, netns_tests_enabled, wait_until};
 
 fn config(dir: &Path, side: &str, local: &str, remote: &str, start: &str) -> PathBuf {
     let (lid, rid) = if side == "a" {
@@ -110,17 +86,6 @@ fn child_spis(s: &Value) -> Option<(String, String)> {
     ))
 }
 
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
     let end = Instant::now() + timeout;
     while Instant::now() < end {
@@ -134,8 +99,7 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
 
 #[test]
 fn two_daemons_establish_and_tear_down() {
-    if std::env::var("RAMPART_NETNS_TESTS").as_deref() != Ok("1") {
-        eprintln!("warning: skipping run_netns: set RAMPART_NETNS_TESTS=1 (needs root and ip)");
+    if !netns_tests_enabled("run_netns") {
         return;
     }
     let pid = std::process::id();

@@ -11,36 +11,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rampart");
-
-/// Kills the daemons (by PID) and deletes the namespaces whatever happens.
-struct Guard {
-    namespaces: Vec<String>,
-    daemons: Vec<Child>,
-    dir: PathBuf,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        for d in &mut self.daemons {
-            let _ = d.kill();
-            let _ = d.wait();
-        }
-        for ns in &self.namespaces {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn ip(args: &[&str]) {
-    let st = Command::new("ip").args(args).status().expect("ip runs");
-    assert!(st.success(), "ip {args:?} failed");
-}
+mod common;
+use common::{BIN, Guard, ip, netns_tests_enabled, wait_until};
 
 fn sysctl(ns: &str, kv: &str) {
     let st = Command::new("ip")
@@ -120,17 +96,6 @@ fn child(s: &Value) -> Option<Value> {
         .cloned()
 }
 
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// Builds the four namespaces; returns (hosta, gwa, gwb, hostb).
 fn topology(g: &mut Guard, tag: &str) -> [String; 4] {
     let pid = std::process::id();
@@ -197,8 +162,7 @@ fn counter(c: &Value, key: &str) -> u64 {
 }
 
 fn tunnel(tag: &str, encap: bool) {
-    if std::env::var("RAMPART_NETNS_TESTS").as_deref() != Ok("1") {
-        eprintln!("warning: skipping tunnel_netns: set RAMPART_NETNS_TESTS=1 (needs root and ip)");
+    if !netns_tests_enabled("tunnel_netns") {
         return;
     }
     let pid = std::process::id();
