@@ -20,18 +20,20 @@
 //! on port 4500.
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use rampart_crypto::{SecureRandom, SystemRandom};
 use rampart_daemon::config::Config;
 use rampart_ike::{DatagramEvent, Endpoint, Event, IkeSa, Instant, RandomSpis};
+use rampart_testkit::interop::Interop;
 
 const GWA: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const NATT_PORT: u16 = 4500;
+/// charon log levels: chd=4 dumps the CHILD_SA keys we compare with ours.
+const CHARON_LOG: &str = "ike=2,enc=1,net=1,cfg=2,knl=1,chd=4";
 
 /// Our side of the tunnel, matching `strongswan-peer`'s defaults (ids are the addresses, PSK
 /// `ipx-interop-psk`, IKE `aes128gcm16-prfsha256-x25519`, ESP `aes128gcm16`).
@@ -56,138 +58,6 @@ esp_proposals = ["aes128gcm16"]
 mode = "tunnel"
 start_action = "none"
 "#;
-
-/// The interop topology with one strongSwan; torn down on drop (also when the test fails).
-struct Interop {
-    scripts: PathBuf,
-    prefix: String,
-    run_dir: PathBuf,
-}
-
-impl Interop {
-    /// `None` (with a warning) unless `RAMPART_NETNS_TESTS=1` and strongSwan and the scripts
-    /// are present; otherwise the topology with gateways only.
-    fn up() -> Option<Self> {
-        if std::env::var("RAMPART_NETNS_TESTS").as_deref() != Ok("1") {
-            eprintln!(
-                "warning: skipping strongSwan interop test (set RAMPART_NETNS_TESTS=1, as root)"
-            );
-            return None;
-        }
-        let Some(scripts) = scripts_dir() else {
-            return rampart_testkit::unavailable(
-                "strongswan",
-                "interop scripts not found (../shared/interop, /work/shared/interop)",
-            );
-        };
-        let charon_ok = Path::new("/usr/lib/ipsec/charon").exists()
-            && Command::new("swanctl").arg("--version").output().is_ok();
-        if !charon_ok {
-            return rampart_testkit::unavailable(
-                "strongswan",
-                "charon/swanctl not installed (scripts/install-deps as root)",
-            );
-        }
-        // Unique per process and test: tests run in parallel, each with its own topology.
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let prefix = format!("rs{}x{n}", std::process::id() % 100_000);
-        let me = Self {
-            run_dir: PathBuf::from(format!("/tmp/{prefix}")),
-            scripts,
-            prefix,
-        };
-        me.script(&["netns-up", "--no-hosts"]);
-        Some(me)
-    }
-
-    fn ns(&self, gw: &str) -> String {
-        format!("{}{gw}", self.prefix)
-    }
-
-    fn command(&self, name: &str) -> Command {
-        let mut c = Command::new(self.scripts.join(name));
-        c.env("IPX_PREFIX", &self.prefix)
-            .env("IPX_RUN", &self.run_dir);
-        c
-    }
-
-    /// Runs a script; panics with its output if it fails.
-    fn script(&self, args: &[&str]) -> String {
-        let out = self
-            .command(args[0])
-            .args(&args[1..])
-            .output()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{args:?} failed:\n{text}");
-        text
-    }
-
-    /// Starts (or restarts) charon in gwb, peer of gwa, with `extra` options (the role).
-    fn strongswan(&self, extra: &[&str]) {
-        let ns = self.ns("gwb");
-        let mut args = vec![
-            "strongswan-peer",
-            "--ns",
-            &ns,
-            "--local",
-            "192.0.2.2",
-            "--remote",
-            "192.0.2.1",
-            "--local-ts",
-            "203.0.113.0/24",
-            "--remote-ts",
-            "198.51.100.0/24",
-            "--log",
-            "ike=2,enc=1,net=1,cfg=2,knl=1,chd=4",
-        ];
-        args.extend_from_slice(extra);
-        self.script(&args);
-    }
-
-    fn gwb_state(&self) -> PathBuf {
-        self.run_dir.join("gwb")
-    }
-
-    fn list_sas(&self) -> String {
-        let out = Command::new(self.gwb_state().join("swanctl.sh"))
-            .arg("--list-sas")
-            .output()
-            .expect("run swanctl.sh");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn charon_log(&self) -> String {
-        std::fs::read_to_string(self.gwb_state().join("charon.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Interop {
-    fn drop(&mut self) {
-        let state = self.gwb_state();
-        let _ = self
-            .command("strongswan-stop")
-            .arg("--state")
-            .arg(&state)
-            .output();
-        let _ = self.command("netns-down").output();
-        if std::env::var_os("RAMPART_KEEP_INTEROP").is_none() {
-            let _ = std::fs::remove_dir_all(&self.run_dir);
-        }
-    }
-}
-
-fn scripts_dir() -> Option<PathBuf> {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop");
-    [beside, PathBuf::from("/work/shared/interop")]
-        .into_iter()
-        .find(|d| d.join("strongswan-peer").exists())
-}
 
 /// What one run of the engine saw.
 #[derive(Debug, Default)]
@@ -398,7 +268,7 @@ fn our_config(net: &Interop, auth: Auth) -> Arc<Config> {
     let text = match auth {
         Auth::Psk => OUR_CONFIG.to_owned(),
         Auth::Pubkey => {
-            let pki = net.run_dir.join("pki");
+            let pki = net.run_dir().join("pki");
             let dir = pki.to_str().expect("utf-8 path");
             net.script(&[
                 "make-pki",
@@ -483,7 +353,7 @@ fn assert_established(net: &Interop, out: &Outcome) {
     // charon installs the CHILD_SA after it has sent the IKE_AUTH response; give it a moment.
     let mut sas = String::new();
     for _ in 0..20 {
-        sas = net.list_sas();
+        sas = net.swanctl(&["--list-sas"]);
         if sas.contains("INSTALLED") {
             break;
         }
@@ -529,11 +399,14 @@ fn run(net: &Interop, role: Role, auth: Auth) -> Outcome {
     };
     let initiate = match role {
         Role::Initiator => {
-            net.strongswan(&[&["--role", "responder"], auth_args].concat());
+            net.strongswan(CHARON_LOG, &[&["--role", "responder"], auth_args].concat());
             None
         }
         Role::Responder => {
-            net.strongswan(&[&["--role", "initiator", "--no-initiate"], auth_args].concat());
+            net.strongswan(
+                CHARON_LOG,
+                &[&["--role", "initiator", "--no-initiate"], auth_args].concat(),
+            );
             Some(net.gwb_state().join("swanctl.sh"))
         }
     };
@@ -567,10 +440,12 @@ fn run(net: &Interop, role: Role, auth: Auth) -> Outcome {
 
 /// One setup in `role` with `auth`: both sides must show the SAs established, on UDP 4500.
 fn probe(role: Role, auth: Auth) {
-    let Some(net) = Interop::up() else { return };
+    let Some(net) = Interop::up("strongswan_ike", "rs", false) else {
+        return;
+    };
     let out = run(&net, role, auth);
     assert_established(&net, &out);
-    let sas = net.list_sas();
+    let sas = net.swanctl(&["--list-sas"]);
     assert!(
         sas.contains("192.0.2.1[4500]"),
         "charon sees us on 4500:\n{sas}"

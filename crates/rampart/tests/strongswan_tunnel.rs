@@ -13,137 +13,48 @@
 // A harness waiting on real processes: the wall clock is what it needs.
 #![allow(clippy::disallowed_methods)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use rampart_testkit::interop::Interop;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rampart");
+const TEST: &str = "strongswan_tunnel";
+/// charon log levels for failure reports.
+const CHARON_LOG: &str = "ike=1,net=1,cfg=1,knl=2,esp=2,chd=2";
 
-/// The interop topology with hosts, one strongSwan in gwb and rampart in gwa; everything is
-/// stopped and removed on drop (also when the test fails).
-struct Interop {
-    scripts: PathBuf,
-    prefix: String,
-    run_dir: PathBuf,
+/// The interop topology with hosts, one strongSwan in gwb and `rampart run` in gwa; the daemon
+/// is killed, then the topology removed, on drop (also when the test fails).
+struct Tunnel {
+    net: Interop,
     daemon: Option<Child>,
 }
 
-impl Interop {
-    /// `None` (with a warning) unless `RAMPART_NETNS_TESTS=1` and strongSwan and the scripts
-    /// are present; otherwise the topology with hosts.
-    fn up() -> Option<Self> {
-        if std::env::var("RAMPART_NETNS_TESTS").as_deref() != Ok("1") {
-            eprintln!(
-                "warning: skipping strongswan_tunnel: set RAMPART_NETNS_TESTS=1 (needs root)"
-            );
-            return None;
-        }
-        let Some(scripts) = scripts_dir() else {
-            return rampart_testkit::unavailable(
-                "strongswan",
-                "interop scripts not found (../shared/interop, /work/shared/interop)",
-            );
-        };
-        let charon_ok = Path::new("/usr/lib/ipsec/charon").exists()
-            && Command::new("swanctl").arg("--version").output().is_ok();
-        if !charon_ok {
-            return rampart_testkit::unavailable(
-                "strongswan",
-                "charon/swanctl not installed (scripts/install-deps as root)",
-            );
-        }
-        // Unique per process and test: tests run in parallel, each with its own topology.
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let prefix = format!("st{}x{n}", std::process::id() % 100_000);
-        let me = Self {
-            run_dir: PathBuf::from(format!("/tmp/{prefix}")),
-            scripts,
-            prefix,
-            daemon: None,
-        };
-        me.script(&["netns-up"]);
-        Some(me)
+impl std::ops::Deref for Tunnel {
+    type Target = Interop;
+    fn deref(&self) -> &Interop {
+        &self.net
     }
+}
 
-    fn ns(&self, name: &str) -> String {
-        format!("{}{name}", self.prefix)
-    }
-
-    fn command(&self, name: &str) -> Command {
-        let mut c = Command::new(self.scripts.join(name));
-        c.env("IPX_PREFIX", &self.prefix)
-            .env("IPX_RUN", &self.run_dir);
-        c
-    }
-
-    /// Runs a script; panics with its output if it fails.
-    fn script(&self, args: &[&str]) -> String {
-        let out = self
-            .command(args[0])
-            .args(&args[1..])
-            .output()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{args:?} failed:\n{text}");
-        text
-    }
-
-    /// Starts charon in gwb, peer of gwa, with `extra` options (the role).
-    fn strongswan(&self, extra: &[&str]) {
-        let ns = self.ns("gwb");
-        let mut args = vec![
-            "strongswan-peer",
-            "--ns",
-            &ns,
-            "--local",
-            "192.0.2.2",
-            "--remote",
-            "192.0.2.1",
-            "--local-ts",
-            "203.0.113.0/24",
-            "--remote-ts",
-            "198.51.100.0/24",
-            "--log",
-            "ike=1,net=1,cfg=1,knl=2,esp=2,chd=2",
-        ];
-        args.extend_from_slice(extra);
-        self.script(&args);
-    }
-
-    fn gwb_state(&self) -> PathBuf {
-        self.run_dir.join("gwb")
-    }
-
-    fn swanctl(&self, args: &[&str]) -> String {
-        let out = Command::new(self.gwb_state().join("swanctl.sh"))
-            .args(args)
-            .output()
-            .expect("run swanctl.sh");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn charon_log(&self) -> String {
-        std::fs::read_to_string(self.gwb_state().join("charon.log")).unwrap_or_default()
+impl Tunnel {
+    fn up(test: &str) -> Option<Self> {
+        let net = Interop::up(test, "st", true)?;
+        Some(Self { net, daemon: None })
     }
 
     fn socket(&self) -> PathBuf {
-        self.run_dir.join("rampart.sock")
+        self.run_dir().join("rampart.sock")
     }
 
     /// Starts `rampart run` in gwa with our side of the tunnel (`start` = the child's
     /// `start_action`); its stderr goes to `rampart.log` in the run dir.
     fn rampart(&mut self, start: &str) {
-        let cfg = self.run_dir.join("rampart.toml");
+        let cfg = self.run_dir().join("rampart.toml");
         std::fs::write(&cfg, config(start)).expect("write rampart config");
-        let log = std::fs::File::create(self.run_dir.join("rampart.log")).expect("rampart.log");
+        let log = std::fs::File::create(self.run_dir().join("rampart.log")).expect("rampart.log");
         let child = Command::new("ip")
             .args(["netns", "exec", &self.ns("gwa"), BIN, "run", "-c"])
             .arg(&cfg)
@@ -159,7 +70,7 @@ impl Interop {
     }
 
     fn rampart_log(&self) -> String {
-        std::fs::read_to_string(self.run_dir.join("rampart.log")).unwrap_or_default()
+        std::fs::read_to_string(self.run_dir().join("rampart.log")).unwrap_or_default()
     }
 
     fn sa_list(&self) -> Option<Value> {
@@ -219,30 +130,14 @@ impl Interop {
     }
 }
 
-impl Drop for Interop {
+impl Drop for Tunnel {
     fn drop(&mut self) {
+        // Before the topology (a field) goes: the daemon runs inside its namespace.
         if let Some(d) = &mut self.daemon {
             let _ = d.kill();
             let _ = d.wait();
         }
-        let state = self.gwb_state();
-        let _ = self
-            .command("strongswan-stop")
-            .arg("--state")
-            .arg(&state)
-            .output();
-        let _ = self.command("netns-down").output();
-        if std::env::var_os("RAMPART_KEEP_INTEROP").is_none() {
-            let _ = std::fs::remove_dir_all(&self.run_dir);
-        }
     }
-}
-
-fn scripts_dir() -> Option<PathBuf> {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop");
-    [beside, PathBuf::from("/work/shared/interop")]
-        .into_iter()
-        .find(|d| d.join("strongswan-peer").exists())
 }
 
 /// Our side, matching `strongswan-peer`'s defaults (ids are the addresses, PSK
@@ -314,7 +209,7 @@ fn swan_counter(sas: &str, spi: &str, label: &str) -> Option<u64> {
 }
 
 /// Both ways through the tunnel, then rampart's and strongSwan's counters.
-fn ping_both_ways(net: &Interop) {
+fn ping_both_ways(net: &Tunnel) {
     assert!(
         wait_until(Duration::from_secs(20), || net
             .sa_list()
@@ -385,8 +280,10 @@ fn ping_both_ways(net: &Interop) {
 /// rampart initiates (`start_action = "start"`) to strongSwan as the responder.
 #[test]
 fn ping_rampart_initiator_to_strongswan_responder() {
-    let Some(mut net) = Interop::up() else { return };
-    net.strongswan(&["--role", "responder"]);
+    let Some(mut net) = Tunnel::up(TEST) else {
+        return;
+    };
+    net.strongswan(CHARON_LOG, &["--role", "responder"]);
     // Without the tunnel the far LAN is unreachable: the gateways have no route to it.
     assert!(
         !net.ping("hosta", "203.0.113.10"),
@@ -399,7 +296,9 @@ fn ping_rampart_initiator_to_strongswan_responder() {
 /// strongSwan initiates (`--role initiator`) to rampart as the responder.
 #[test]
 fn ping_strongswan_initiator_to_rampart_responder() {
-    let Some(mut net) = Interop::up() else { return };
+    let Some(mut net) = Tunnel::up(TEST) else {
+        return;
+    };
     net.rampart("none");
     assert!(
         wait_until(Duration::from_secs(10), || net.sa_list().is_some()),
@@ -407,6 +306,6 @@ fn ping_strongswan_initiator_to_rampart_responder() {
         net.context()
     );
     // The script initiates the child and waits for it.
-    net.strongswan(&["--role", "initiator", "--timeout", "15"]);
+    net.strongswan(CHARON_LOG, &["--role", "initiator", "--timeout", "15"]);
     ping_both_ways(&net);
 }

@@ -7,12 +7,25 @@
 //! A tool that runs and disagrees always fails.
 #![forbid(unsafe_code)]
 
+pub mod interop;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// Exit status a python oracle script uses to say "a module I need is missing" (as opposed to
 /// "the check failed").
 pub const EXIT_MISSING_DEPENDENCY: i32 = 3;
+
+/// Whether root-only tests (network namespaces, TUN, raw sockets) may run:
+/// `RAMPART_NETNS_TESTS=1`, set by `scripts/test` when run as root. Otherwise warns that `test`
+/// is skipped.
+pub fn netns_tests_enabled(test: &str) -> bool {
+    let on = std::env::var("RAMPART_NETNS_TESTS").as_deref() == Ok("1");
+    if !on {
+        eprintln!("warning: skipping {test}: set RAMPART_NETNS_TESTS=1 (needs root)");
+    }
+    on
+}
 
 /// Whether oracle tests must run (`RAMPART_REQUIRE_ORACLES=1`).
 pub fn oracles_required() -> bool {

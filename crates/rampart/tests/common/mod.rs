@@ -11,15 +11,7 @@ use std::time::{Duration, Instant};
 /// The binary under test.
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_rampart");
 
-/// Whether root-only tests may run (`RAMPART_NETNS_TESTS=1`); otherwise warns that `test` is
-/// skipped.
-pub(crate) fn netns_tests_enabled(test: &str) -> bool {
-    let on = std::env::var("RAMPART_NETNS_TESTS").as_deref() == Ok("1");
-    if !on {
-        eprintln!("warning: skipping {test}: set RAMPART_NETNS_TESTS=1 (needs root and ip)");
-    }
-    on
-}
+pub(crate) use rampart_testkit::netns_tests_enabled;
 
 /// Kills the daemons (by PID) and deletes the namespaces and the scratch directory, whatever
 /// happens.
