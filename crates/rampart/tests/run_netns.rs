@@ -7,49 +7,14 @@
 // A harness waiting on real processes: the wall clock is what it needs.
 #![allow(clippy::disallowed_methods)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 mod common;
-use common::{BIN, Guard, ip, netns_tests_enabled, wait_until};
-
-fn config(dir: &Path, side: &str, local: &str, remote: &str, start: &str) -> PathBuf {
-    let (lid, rid) = if side == "a" {
-        ("gw-a.test", "gw-b.test")
-    } else {
-        ("gw-b.test", "gw-a.test")
-    };
-    let (lts, rts) = if side == "a" {
-        ("198.51.100.0/24", "203.0.113.0/24")
-    } else {
-        ("203.0.113.0/24", "198.51.100.0/24")
-    };
-    let text = format!(
-        r#"[[secrets]]
-ids = ["gw-a.test", "gw-b.test"]
-psk = "run netns test key 0123456789"
-
-[[connections]]
-name = "site"
-local_addrs = ["{local}"]
-remote_addrs = ["{remote}"]
-local = {{ auth = "psk", id = "{lid}" }}
-remote = {{ auth = "psk", id = "{rid}" }}
-
-[[connections.children]]
-name = "net"
-local_ts = ["{lts}"]
-remote_ts = ["{rts}"]
-start_action = "{start}"
-"#
-    );
-    let path = dir.join(format!("{side}.toml"));
-    std::fs::write(&path, text).expect("write config");
-    path
-}
+use common::{BIN, Guard, gateway_config, ip, netns_tests_enabled, wait_until};
 
 fn ctl(ns: &str, sock: &Path, args: &[&str]) -> (i32, String) {
     let out = Command::new("ip")
@@ -124,8 +89,8 @@ fn two_daemons_establish_and_tear_down() {
         ip(&["-n", ns, "link", "set", dev, "up"]);
         ip(&["-n", ns, "link", "set", "lo", "up"]);
     }
-    let ca = config(&dir, "a", "192.0.2.1", "192.0.2.2", "start");
-    let cb = config(&dir, "b", "192.0.2.2", "192.0.2.1", "none");
+    let ca = gateway_config(&dir, "a", "start", false);
+    let cb = gateway_config(&dir, "b", "none", false);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
     for (ns, cfg, sock) in [(&nb, &cb, &sb), (&na, &ca, &sa)] {
         let child = Command::new("ip")

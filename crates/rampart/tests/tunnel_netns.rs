@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod common;
-use common::{BIN, Guard, ip, netns_tests_enabled, wait_until};
+use common::{BIN, Guard, gateway_config, ip, netns_tests_enabled, wait_until};
 
 fn sysctl(ns: &str, kv: &str) {
     let st = Command::new("ip")
@@ -24,51 +24,6 @@ fn sysctl(ns: &str, kv: &str) {
         .status()
         .expect("sysctl runs");
     assert!(st.success(), "sysctl {kv} in {ns} failed");
-}
-
-fn config(dir: &Path, side: &str, start: &str, encap: bool) -> PathBuf {
-    let (local, remote, lid, rid, lts, rts) = if side == "a" {
-        (
-            "192.0.2.1",
-            "192.0.2.2",
-            "gw-a.test",
-            "gw-b.test",
-            "198.51.100.0/24",
-            "203.0.113.0/24",
-        )
-    } else {
-        (
-            "192.0.2.2",
-            "192.0.2.1",
-            "gw-b.test",
-            "gw-a.test",
-            "203.0.113.0/24",
-            "198.51.100.0/24",
-        )
-    };
-    let text = format!(
-        r#"[[secrets]]
-ids = ["gw-a.test", "gw-b.test"]
-psk = "tunnel netns test key 0123456789"
-
-[[connections]]
-name = "site"
-local_addrs = ["{local}"]
-remote_addrs = ["{remote}"]
-encap = {encap}
-local = {{ auth = "psk", id = "{lid}" }}
-remote = {{ auth = "psk", id = "{rid}" }}
-
-[[connections.children]]
-name = "net"
-local_ts = ["{lts}"]
-remote_ts = ["{rts}"]
-start_action = "{start}"
-"#
-    );
-    let path = dir.join(format!("{side}.toml"));
-    std::fs::write(&path, text).expect("write config");
-    path
 }
 
 fn sa_list(ns: &str, sock: &Path) -> Option<Value> {
@@ -177,8 +132,8 @@ fn tunnel(tag: &str, encap: bool) {
     // Without the tunnel the far LAN is unreachable: the gateways have no route to it.
     assert!(!ping(&hosta, "203.0.113.10"), "no route before the tunnel");
 
-    let ca = config(&dir, "a", "start", encap);
-    let cb = config(&dir, "b", "none", false);
+    let ca = gateway_config(&dir, "a", "start", encap);
+    let cb = gateway_config(&dir, "b", "none", false);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
     for (ns, cfg, sock) in [(&gwb, &cb, &sb), (&gwa, &ca, &sa)] {
         let child = Command::new("ip")

@@ -4,7 +4,7 @@
 //! Each test binary uses only part of this module.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -50,4 +50,52 @@ pub(crate) fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> b
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("timed out waiting for {what}");
+}
+
+/// Writes `DIR/SIDE.toml` for gateway `a` (192.0.2.1, LAN 198.51.100.0/24) or `b` (192.0.2.2,
+/// LAN 203.0.113.0/24) of a PSK tunnel between them, child `net` with `start_action = START`
+/// and `encap = ENCAP` (forced ESP-in-UDP).
+pub(crate) fn gateway_config(dir: &Path, side: &str, start: &str, encap: bool) -> PathBuf {
+    let (local, remote, lid, rid, lts, rts) = if side == "a" {
+        (
+            "192.0.2.1",
+            "192.0.2.2",
+            "gw-a.test",
+            "gw-b.test",
+            "198.51.100.0/24",
+            "203.0.113.0/24",
+        )
+    } else {
+        (
+            "192.0.2.2",
+            "192.0.2.1",
+            "gw-b.test",
+            "gw-a.test",
+            "203.0.113.0/24",
+            "198.51.100.0/24",
+        )
+    };
+    let text = format!(
+        r#"[[secrets]]
+ids = ["gw-a.test", "gw-b.test"]
+psk = "rampart netns test key 0123456789"
+
+[[connections]]
+name = "site"
+local_addrs = ["{local}"]
+remote_addrs = ["{remote}"]
+encap = {encap}
+local = {{ auth = "psk", id = "{lid}" }}
+remote = {{ auth = "psk", id = "{rid}" }}
+
+[[connections.children]]
+name = "net"
+local_ts = ["{lts}"]
+remote_ts = ["{rts}"]
+start_action = "{start}"
+"#
+    );
+    let path = dir.join(format!("{side}.toml"));
+    std::fs::write(&path, text).expect("write config");
+    path
 }
