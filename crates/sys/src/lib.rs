@@ -36,4 +36,4 @@ pub mod udp;
 pub mod vnet;
 
 pub use fd::if_index;
-pub use mmsg::{BATCH_MAX, RecvMeta, Transmit};
+pub use mmsg::{BATCH_MAX, GATHER_MAX, RecvMeta, Transmit};

@@ -78,6 +78,14 @@ impl<'a> Transmit<'a> {
     }
 }
 
+impl Transmit<'_> {
+    /// The same datagram sent from `src` (`None`: the kernel chooses).
+    #[must_use]
+    pub fn with_src(self, src: Option<IpAddr>) -> Self {
+        Self { src, ..self }
+    }
+}
+
 /// Receives up to `min(meta.len(), bufs.len(), BATCH_MAX)` datagrams without blocking.
 pub(crate) fn recv_batch(
     fd: RawFd,
@@ -240,6 +248,44 @@ pub(crate) fn send_one(fd: RawFd, t: &Transmit<'_>) -> io::Result<usize> {
     fill_cmsgs(&mut h, &mut cmsg, t)?;
     // SAFETY: `h` points at live name, iovec (over a buffer sendmsg only reads) and control
     // buffer of the lengths given.
+    fd::cvt_size(unsafe { libc::sendmsg(fd, &raw const h, libc::MSG_DONTWAIT) })
+}
+
+/// Most buffers one [`send_gather`] call takes (a GSO send holds at most 64 or 128 segments,
+/// depending on the kernel; 64 is safe everywhere).
+pub const GATHER_MAX: usize = 64;
+
+/// Sends the concatenation of `parts` as one `sendmsg` (an iovec per part) with the options of
+/// `t` (its `payload` is ignored). With `t.segment_size` the kernel cuts it into datagrams of
+/// that size (UDP GSO). At most [`GATHER_MAX`] parts.
+pub(crate) fn send_gather(fd: RawFd, t: &Transmit<'_>, parts: &[&[u8]]) -> io::Result<usize> {
+    if parts.len() > GATHER_MAX {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "too many buffers for one send",
+        ));
+    }
+    let name = RawSockAddr::from_socket_addr(t.dst);
+    let mut iovs = [libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    }; GATHER_MAX];
+    for (iov, p) in iovs.iter_mut().zip(parts) {
+        *iov = libc::iovec {
+            iov_base: p.as_ptr().cast_mut().cast(),
+            iov_len: p.len(),
+        };
+    }
+    let mut cmsg = CmsgBuf([0; 128]);
+    // SAFETY: msghdr is plain old data; all-zero is valid.
+    let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+    h.msg_name = name.as_ptr().cast_mut().cast();
+    h.msg_namelen = name.len;
+    h.msg_iov = iovs.as_mut_ptr();
+    h.msg_iovlen = parts.len();
+    fill_cmsgs(&mut h, &mut cmsg, t)?;
+    // SAFETY: `h` points at a live name, `parts.len()` live iovecs (over buffers sendmsg only
+    // reads) and a live control buffer, of the lengths given.
     fd::cvt_size(unsafe { libc::sendmsg(fd, &raw const h, libc::MSG_DONTWAIT) })
 }
 

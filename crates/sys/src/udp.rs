@@ -12,7 +12,7 @@ use crate::fd;
 use crate::mmsg::{self, RecvMeta, Transmit};
 use crate::sockaddr::{RawSockAddr, to_socket_addr};
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// Options for [`UdpSocket::bind`].
@@ -100,6 +100,69 @@ impl UdpSocket {
             ));
         }
         mmsg::send_batch(self.fd.as_raw_fd(), pkts)
+    }
+
+    /// Sends `segments` (each a whole datagram payload, all of the first one's length except
+    /// the last, which may be shorter; at most [`crate::GATHER_MAX`]) to `dst`, from `src` when
+    /// given: with GSO one `sendmsg` gathering them all with `UDP_SEGMENT`, which the kernel
+    /// cuts back into these datagrams; without, one `sendmmsg`. Returns how many datagrams went
+    /// (all or, on a full socket buffer without GSO, a prefix; `WouldBlock` if none).
+    pub fn send_segments(
+        &self,
+        dst: SocketAddr,
+        src: Option<IpAddr>,
+        segments: &[&[u8]],
+    ) -> io::Result<usize> {
+        let Some((first, rest)) = segments.split_first() else {
+            return Ok(0);
+        };
+        let size = first.len();
+        let uniform = rest.split_last().is_none_or(|(last, mid)| {
+            last.len() <= size && last.len() > 0 && mid.iter().all(|s| s.len() == size)
+        });
+        if !uniform || segments.len() > mmsg::GATHER_MAX {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "segments must share the first one's length (the last may be shorter)",
+            ));
+        }
+        let base = Transmit {
+            src,
+            ..Transmit::new(dst, &[])
+        };
+        if segments.len() == 1 {
+            return mmsg::send_one(
+                self.fd.as_raw_fd(),
+                &Transmit::new(dst, first).with_src(src),
+            )
+            .map(|_| 1);
+        }
+        if self.gso {
+            let t = Transmit {
+                segment_size: Some(u16::try_from(size).map_err(|_| {
+                    io::Error::new(io::ErrorKind::InvalidInput, "segment over 64 KiB")
+                })?),
+                ..base
+            };
+            mmsg::send_gather(self.fd.as_raw_fd(), &t, segments)?;
+            return Ok(segments.len());
+        }
+        let mut pkts = [base; mmsg::GATHER_MAX];
+        for (p, s) in pkts.iter_mut().zip(segments) {
+            p.payload = s;
+        }
+        mmsg::send_batch(self.fd.as_raw_fd(), &pkts[..segments.len()])
+    }
+
+    /// A second handle on the same socket (`dup(2)`), e.g. for a worker thread that sends from
+    /// this address while another thread receives. Both see the same socket options.
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(Self {
+            fd: self.fd.try_clone()?,
+            local: self.local,
+            gso: self.gso,
+            gro: self.gro,
+        })
     }
 
     /// Sends one datagram with `sendmsg` (no batching; for rare sends such as IKE).
@@ -205,5 +268,51 @@ mod tests {
             }
         }
         assert_eq!(total, payload.len());
+    }
+
+    /// A GSO train of segments (the last shorter) arrives as the same datagrams, in order,
+    /// whether or not the receiver coalesces them (GRO) — the kernel is the oracle for the cut.
+    #[test]
+    fn send_segments_arrive_as_datagrams() {
+        let lo: SocketAddr = "127.0.0.1:0".parse().expect("literal");
+        let gro = UdpOptions {
+            gro: true,
+            ..UdpOptions::default()
+        };
+        let rx = UdpSocket::bind(lo, &gro).expect("bind rx");
+        let tx = UdpSocket::bind(lo, &UdpOptions::default()).expect("bind tx");
+        let segs: Vec<Vec<u8>> = (0..20u8)
+            .map(|i| vec![i; if i == 19 { 300 } else { 1400 }])
+            .collect();
+        let parts: Vec<&[u8]> = segs.iter().map(Vec::as_slice).collect();
+        let src = Some("127.0.0.1".parse().expect("literal"));
+        assert_eq!(
+            tx.send_segments(rx.local_addr(), src, &parts)
+                .expect("send"),
+            20
+        );
+        let mut storage = vec![0u8; 65536];
+        let mut meta = [RecvMeta::default(); 1];
+        let mut got: Vec<Vec<u8>> = Vec::new();
+        while got.len() < 20 {
+            let mut bufs: [&mut [u8]; 1] = [&mut storage];
+            match rx.recv_batch(&mut meta, &mut bufs) {
+                Ok(_) => {
+                    let step = meta[0].segment_size.unwrap_or(meta[0].len);
+                    got.extend(storage[..meta[0].len].chunks(step).map(<[u8]>::to_vec));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
+                Err(e) => panic!("recv: {e}"),
+            }
+        }
+        assert_eq!(got, segs);
+        // A middle segment of another length cannot be cut by a segment size.
+        let bad = [&segs[0][..], &segs[19][..], &segs[1][..]];
+        let err = tx.send_segments(rx.local_addr(), None, &bad);
+        assert_eq!(err.map_err(|e| e.kind()), Err(io::ErrorKind::InvalidInput));
+        assert_eq!(
+            tx.send_segments(rx.local_addr(), None, &[]).expect("empty"),
+            0
+        );
     }
 }
