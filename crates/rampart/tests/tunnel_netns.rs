@@ -39,6 +39,18 @@ fn sa_list(ns: &str, sock: &Path) -> Option<Value> {
         .flatten()
 }
 
+fn status(ns: &str, sock: &Path) -> Option<Value> {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, BIN, "status", "--json", "--socket"])
+        .arg(sock)
+        .output()
+        .expect("rampart runs");
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).ok())
+        .flatten()
+}
+
 /// Child `net` under an established IKE SA, if there is one.
 fn child(s: &Value) -> Option<Value> {
     let ike = s["ike_sas"]
@@ -158,6 +170,12 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
     assert!(!ping(&hosta, "203.0.113.10"), "no route before the tunnel");
 
     let ca = gateway_config(&dir, "a", start, encap);
+    // An SPD entry ahead of the tunnel's PROTECT: UDP to hostb's discard port is dropped.
+    let text = std::fs::read_to_string(&ca).expect("config")
+        + "\n[[policies]]\nname = \"no-discard\"\nlocal = [\"198.51.100.0/24\"]\n\
+           remote = [\"203.0.113.10\"]\nprotocol = \"udp\"\nremote_port = 9\n\
+           action = \"discard\"\npriority = 50\n";
+    std::fs::write(&ca, text).expect("config");
     let cb = gateway_config(&dir, "b", "none", false);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
     start_daemons(&mut g, [(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
@@ -201,6 +219,18 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
     assert!(
         ping(&hostb, "198.51.100.10"),
         "hostb pings hosta through the tunnel"
+    );
+    // The DISCARD entry drops what it covers before any SA sees it (RFC 4301 §5.1).
+    let udp = Command::new("ip")
+        .args(["netns", "exec", &hosta, "bash", "-c"])
+        .arg("echo dropped >/dev/udp/203.0.113.10/9")
+        .status()
+        .expect("bash runs");
+    assert!(udp.success());
+    wait_until(
+        "the DISCARD entry's counter",
+        Duration::from_secs(5),
+        || status(&gwa, &sa).is_some_and(|s| s["dataplane"]["policy_drops"]["no-discard/out"] == 1),
     );
 
     // Both gateways protected and accepted at least the three echoes each way.

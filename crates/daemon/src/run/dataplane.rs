@@ -44,6 +44,7 @@ use rampart_wire::ike::iana::ProtocolId;
 use serde_json::Value;
 
 use super::log::log;
+use super::policy::{Outbound as PolicyVerdict, Policies};
 use super::sockets::Sockets;
 use super::trap::{Acquire, Held, Trap, Traps};
 use crate::config::{ChildSaConfig, Config};
@@ -132,6 +133,7 @@ pub(crate) struct DataPlane {
     inbound: HashMap<u32, Arc<InboundEspSa>>,
     outbound: Vec<Outbound>,
     limits: HashMap<String, ChildLimits>,
+    policies: Policies,
     traps: Traps,
     events: Vec<DataPlaneEvent>,
     sa_events: Vec<SaEvent>,
@@ -190,6 +192,7 @@ impl DataPlane {
             inbound: HashMap::new(),
             outbound: Vec::new(),
             limits,
+            policies: Policies::build(config).map_err(io::Error::other)?,
             traps: Traps::default(),
             events: Vec::new(),
             sa_events: Vec::new(),
@@ -347,6 +350,10 @@ impl DataPlane {
     /// Protects and sends the plaintext packet in the buffer; without an SA, holds it for a
     /// trap or drops it.
     fn send_buffered(&mut self, sockets: &Sockets, now: Instant) {
+        // RFC 4301 §5.1 step 1: DISCARD and BYPASS entries (and no entry) stop it here.
+        if self.policies.outbound(self.buf.data()) == PolicyVerdict::Dropped {
+            return;
+        }
         let Some((src, dst)) = inner_addrs(self.buf.data()) else {
             return;
         };
@@ -546,6 +553,7 @@ impl DataPlane {
             "unknown_spi_in": self.stats.unknown_spi_in,
             "send_errors": self.stats.send_errors,
             "trap_dropped": self.traps.dropped,
+            "policy_drops": self.policies.drops_json(),
             "traps": self
                 .traps
                 .traps()

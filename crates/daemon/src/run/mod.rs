@@ -11,6 +11,7 @@ mod control;
 mod dataplane;
 mod engine;
 pub(crate) mod log;
+mod policy;
 mod sockets;
 mod table;
 mod trap;
