@@ -309,6 +309,25 @@ fn invalid_configs_give_exact_positions_and_messages() {
 }
 
 #[test]
+fn esn_without_a_replay_window_is_refused() {
+    let no_window = base_with("mode = \"tunnel\"", "replay_window = 0");
+    assert!(
+        Config::from_toml(&no_window, Path::new("site.toml")).is_ok(),
+        "no window without ESN is fine"
+    );
+    let esn = no_window.replace(
+        "esp_proposals = [\"aes128gcm16\", \"aes128-sha256\"]",
+        "esp_proposals = [\"aes128gcm16-esn\"]",
+    );
+    assert_eq!(
+        errors(&esn),
+        [
+            "site.toml:22:17: replay_window = 0 with an ESN proposal: extended sequence numbers need the anti-replay window — raise replay_window or remove \"esn\" from esp_proposals"
+        ]
+    );
+}
+
+#[test]
 fn duplicate_names_point_at_the_second_use() {
     let doubled = format!(
         "{BASE}\n[[connections.children]]\nname = \"net\"\nlocal_ts = [\"198.51.100.0/24\"]\nremote_ts = [\"203.0.113.0/24\"]\n"
