@@ -198,6 +198,10 @@ fn spd_pad_and_ike_connections_from_the_design_example() {
     assert_eq!(c.name, "site");
     assert_eq!(c.port, 500);
     assert_eq!(c.dpd_delay, Some(Duration::from_secs(30)));
+    // The IKE SA lifetimes are the connection's own (default rekey_time 4h, hard +10 %).
+    let l = c.ike_lifetimes.expect("per-connection IKE lifetimes");
+    assert_eq!(l.rekey_after, Duration::from_secs(4 * 3600));
+    assert_eq!(l.hard, Duration::from_secs(4 * 3600 + 1440));
     let LocalAuth::Psk(k) = &c.local_auth else {
         panic!("psk")
     };
