@@ -198,6 +198,10 @@ fn spd_pad_and_ike_connections_from_the_design_example() {
     assert_eq!(c.name, "site");
     assert_eq!(c.port, 500);
     assert_eq!(c.dpd_delay, Some(Duration::from_secs(30)));
+    // The IKE SA lifetimes are the connection's own (default rekey_time 4h, hard +10 %).
+    let l = c.ike_lifetimes.expect("per-connection IKE lifetimes");
+    assert_eq!(l.rekey_after, Duration::from_secs(4 * 3600));
+    assert_eq!(l.hard, Duration::from_secs(4 * 3600 + 1440));
     let LocalAuth::Psk(k) = &c.local_auth else {
         panic!("psk")
     };
@@ -306,6 +310,25 @@ fn invalid_configs_give_exact_positions_and_messages() {
         }
         assert_eq!(cert_case, [*want], "changing {from:?} to {to:?}");
     }
+}
+
+#[test]
+fn esn_without_a_replay_window_is_refused() {
+    let no_window = base_with("mode = \"tunnel\"", "replay_window = 0");
+    assert!(
+        Config::from_toml(&no_window, Path::new("site.toml")).is_ok(),
+        "no window without ESN is fine"
+    );
+    let esn = no_window.replace(
+        "esp_proposals = [\"aes128gcm16\", \"aes128-sha256\"]",
+        "esp_proposals = [\"aes128gcm16-esn\"]",
+    );
+    assert_eq!(
+        errors(&esn),
+        [
+            "site.toml:22:17: replay_window = 0 with an ESN proposal: extended sequence numbers need the anti-replay window — raise replay_window or remove \"esn\" from esp_proposals"
+        ]
+    );
 }
 
 #[test]

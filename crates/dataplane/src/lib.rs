@@ -22,6 +22,7 @@
 
 pub mod ah;
 pub mod batch;
+pub mod classify;
 pub mod drop;
 pub mod esp;
 pub mod lifetime;

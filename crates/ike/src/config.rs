@@ -134,6 +134,9 @@ pub struct Connection {
     pub remote_auth: RemoteAuth,
     /// Send a liveness check after this long without hearing from the peer (RFC 7296 §2.4).
     pub dpd_delay: Option<Duration>,
+    /// This connection's IKE SA lifetimes (§2.18); `None`: the endpoint's
+    /// [`EndpointConfig::ike_lifetimes`].
+    pub ike_lifetimes: Option<Lifetimes>,
     /// Child SAs.
     pub children: Vec<ChildConfig>,
 }
@@ -193,7 +196,8 @@ pub struct EndpointConfig {
     pub half_open_timeout: Duration,
     /// Retransmission of our requests.
     pub retransmission: Retransmission,
-    /// Lifetimes of IKE SAs (rekeyed at the soft deadline, §2.18); `None`: never rekeyed.
+    /// Lifetimes of IKE SAs whose connection sets none (rekeyed at the soft deadline, §2.18);
+    /// `None`: never rekeyed.
     pub ike_lifetimes: Option<Lifetimes>,
     /// NAT keepalive interval (RFC 3948 §2.3) for IKE SAs behind a NAT; `None`: never sent.
     pub nat_keepalive: Option<Duration>,

@@ -2,7 +2,8 @@
 //! gateways forwarding with no route to the far LAN but rampart's TUN device. Two daemons with
 //! PSK set up the child SA; then hosta pings hostb, and both daemons' ESP counters show the
 //! packets went through the SAs. One test forces ESP-in-UDP (`encap = true`), the other uses
-//! raw ESP (IP protocol 50).
+//! raw ESP (IP protocol 50); a third starts the tunnel on demand (`start_action = "trap"`): the
+//! first ping triggers IKE, waits for the SA and is answered.
 //!
 //! Needs root, `ip` and `ping`: runs only with `RAMPART_NETNS_TESTS=1`, otherwise warns and
 //! passes.
@@ -29,6 +30,18 @@ fn sysctl(ns: &str, kv: &str) {
 fn sa_list(ns: &str, sock: &Path) -> Option<Value> {
     let out = Command::new("ip")
         .args(["netns", "exec", ns, BIN, "sa", "list", "--json", "--socket"])
+        .arg(sock)
+        .output()
+        .expect("rampart runs");
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).ok())
+        .flatten()
+}
+
+fn status(ns: &str, sock: &Path) -> Option<Value> {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, BIN, "status", "--json", "--socket"])
         .arg(sock)
         .output()
         .expect("rampart runs");
@@ -116,7 +129,31 @@ fn counter(c: &Value, key: &str) -> u64 {
     c[key].as_u64().unwrap_or(0)
 }
 
-fn tunnel(tag: &str, encap: bool) {
+fn ping_once(ns: &str, dst: &str) -> bool {
+    Command::new("ip")
+        .args(["netns", "exec", ns, "ping", "-c", "1", "-W", "5", dst])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Starts `rampart run` in each (namespace, config, control socket), in order.
+fn start_daemons(g: &mut Guard, daemons: [(&String, &PathBuf, &PathBuf); 2]) {
+    for (ns, cfg, sock) in daemons {
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns, BIN, "run", "-c"])
+            .arg(cfg)
+            .arg("--socket")
+            .arg(sock)
+            .env("RAMPART_LOG", "debug")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("rampart run starts");
+        g.daemons.push(child);
+    }
+}
+
+fn tunnel(tag: &str, encap: bool, start: &str) {
     if !netns_tests_enabled("tunnel_netns") {
         return;
     }
@@ -132,20 +169,31 @@ fn tunnel(tag: &str, encap: bool) {
     // Without the tunnel the far LAN is unreachable: the gateways have no route to it.
     assert!(!ping(&hosta, "203.0.113.10"), "no route before the tunnel");
 
-    let ca = gateway_config(&dir, "a", "start", encap);
+    let ca = gateway_config(&dir, "a", start, encap);
+    // An SPD entry ahead of the tunnel's PROTECT: UDP to hostb's discard port is dropped.
+    let text = std::fs::read_to_string(&ca).expect("config")
+        + "\n[[policies]]\nname = \"no-discard\"\nlocal = [\"198.51.100.0/24\"]\n\
+           remote = [\"203.0.113.10\"]\nprotocol = \"udp\"\nremote_port = 9\n\
+           action = \"discard\"\npriority = 50\n";
+    std::fs::write(&ca, text).expect("config");
     let cb = gateway_config(&dir, "b", "none", false);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
-    for (ns, cfg, sock) in [(&gwb, &cb, &sb), (&gwa, &ca, &sa)] {
-        let child = Command::new("ip")
-            .args(["netns", "exec", ns, BIN, "run", "-c"])
-            .arg(cfg)
-            .arg("--socket")
-            .arg(sock)
-            .env("RAMPART_LOG", "debug")
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("rampart run starts");
-        g.daemons.push(child);
+    start_daemons(&mut g, [(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
+    if start == "trap" {
+        wait_until("A's control socket", Duration::from_secs(10), || {
+            sa_list(&gwa, &sa).is_some()
+        });
+        let before = sa_list(&gwa, &sa).expect("A answers");
+        assert!(
+            child(&before).is_none(),
+            "trap: no SA before traffic: {before}"
+        );
+        // One echo, nothing resent: it must wait for the SA in the trap queue and go through.
+        assert!(
+            ping_once(&hosta, "203.0.113.10"),
+            "the first packet to a trap starts the tunnel and is delivered; A: {:?}",
+            sa_list(&gwa, &sa)
+        );
     }
     wait_until("both sides' child SA", Duration::from_secs(15), || {
         let (Some(a), Some(b)) = (sa_list(&gwa, &sa), sa_list(&gwb, &sb)) else {
@@ -171,6 +219,18 @@ fn tunnel(tag: &str, encap: bool) {
     assert!(
         ping(&hostb, "198.51.100.10"),
         "hostb pings hosta through the tunnel"
+    );
+    // The DISCARD entry drops what it covers before any SA sees it (RFC 4301 §5.1).
+    let udp = Command::new("ip")
+        .args(["netns", "exec", &hosta, "bash", "-c"])
+        .arg("echo dropped >/dev/udp/203.0.113.10/9")
+        .status()
+        .expect("bash runs");
+    assert!(udp.success());
+    wait_until(
+        "the DISCARD entry's counter",
+        Duration::from_secs(5),
+        || status(&gwa, &sa).is_some_and(|s| s["dataplane"]["policy_drops"]["no-discard/out"] == 1),
     );
 
     // Both gateways protected and accepted at least the three echoes each way.
@@ -273,10 +333,71 @@ impl Capture {
 
 #[test]
 fn ping_through_esp_in_udp() {
-    tunnel("u", true);
+    tunnel("u", true, "start");
 }
 
 #[test]
 fn ping_through_raw_esp() {
-    tunnel("e", false);
+    tunnel("e", false, "start");
+}
+
+#[test]
+fn trap_starts_the_tunnel_and_delivers_the_first_packet() {
+    tunnel("t", false, "trap");
+}
+
+/// `life_packets` is enforced by the data plane: the soft limit (90 %) makes the engine rekey
+/// the child while traffic flows, and no echo is lost across the switch.
+#[test]
+fn packet_limit_rekeys_the_child_without_loss() {
+    if !netns_tests_enabled("tunnel_netns") {
+        return;
+    }
+    let pid = std::process::id();
+    let dir = std::env::temp_dir().join(format!("rtun-{pid}-l"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut g = Guard {
+        namespaces: Vec::new(),
+        daemons: Vec::new(),
+        dir: dir.clone(),
+    };
+    let [hosta, gwa, gwb, _] = topology(&mut g, "l");
+    let ca = gateway_config(&dir, "a", "start", false);
+    // The child table is the file's last: a key appended lands in it.
+    let text = std::fs::read_to_string(&ca).expect("config") + "life_packets = 40\n";
+    std::fs::write(&ca, text).expect("config");
+    let cb = gateway_config(&dir, "b", "none", false);
+    let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
+    start_daemons(&mut g, [(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
+    wait_until("A's child SA", Duration::from_secs(15), || {
+        sa_list(&gwa, &sa).is_some_and(|a| child(&a).is_some())
+    });
+    let first = child(&sa_list(&gwa, &sa).expect("A answers")).expect("A's child");
+    // 60 echoes: 60 packets out and 60 in on A's child, past the soft limit of 36.
+    let out = Command::new("ip")
+        .args([
+            "netns", "exec", &hosta, "ping", "-c", "60", "-i", "0.02", "-W", "2",
+        ])
+        .arg("203.0.113.10")
+        .output()
+        .expect("ping runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(" 0% packet loss"),
+        "no echo lost across the rekey: {text}"
+    );
+    let now = sa_list(&gwa, &sa).expect("A answers");
+    let spis: Vec<String> = now["ike_sas"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|i| i["children"].as_array().into_iter().flatten())
+        .filter_map(|c| c["spi_in"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        spis.iter()
+            .any(|s| Some(s.as_str()) != first["spi_in"].as_str()),
+        "a new child SA replaced {} after the packet limit: {now}",
+        first["spi_in"]
+    );
 }

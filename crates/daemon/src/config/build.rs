@@ -127,17 +127,10 @@ impl Config {
             .collect()
     }
 
-    /// The IKE engine's whole configuration: connections, PAD, and the usual limits, with the
-    /// IKE SA rekey time of the first connection (the engine has one for all).
+    /// The IKE engine's whole configuration: connections (each with its IKE SA lifetimes),
+    /// PAD, and the usual limits.
     pub fn endpoint_config(&self, now_unix: &UnixTime) -> EndpointConfig {
-        let mut e = EndpointConfig::new(self.ike_connections_with_clock(now_unix), self.pad());
-        if let Some(c) = self.connections.first() {
-            e.ike_lifetimes = Some(Lifetimes {
-                rekey_after: c.rekey_time,
-                hard: c.rekey_time + c.rekey_time / 10,
-            });
-        }
-        e
+        EndpointConfig::new(self.ike_connections_with_clock(now_unix), self.pad())
     }
 }
 
@@ -216,6 +209,10 @@ fn ike_connection(c: &ConnectionConfig, now_unix: &UnixTime) -> Connection {
             )),
         },
         dpd_delay: c.dpd_delay,
+        ike_lifetimes: Some(Lifetimes {
+            rekey_after: c.rekey_time,
+            hard: c.rekey_time + c.rekey_time / 10,
+        }),
         children: c
             .children
             .iter()

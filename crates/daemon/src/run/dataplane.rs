@@ -7,15 +7,17 @@
 //!   (`transform.rs` buffer contract: the result is the whole outer datagram) and sent: with UDP
 //!   encapsulation (RFC 3948) the outer IP and UDP headers are stripped and the ESP bytes leave
 //!   from the NAT-T socket; without, the whole IPv4 datagram leaves by the raw ESP socket
-//!   (`IP_HDRINCL`). No SA: the packet is dropped and counted (no trap/acquire yet).
+//!   (`IP_HDRINCL`). No SA: a packet a trap covers waits for its SA and the engine is asked to
+//!   negotiate it ([`super::trap`]); any other is dropped and counted.
 //! - Inbound: an ESP datagram from UDP 4500 gets a minimal outer IP and UDP header written in
 //!   front of it (the transform wants the outer header), a raw ESP packet arrives with its IPv4
 //!   header; the SA is found by SPI, unprotected, and the inner packet written to the TUN device.
 //!
 //! Routes: at startup every tunnel-mode child's `remote_ts` prefixes are routed into the TUN
 //! device in the main table (a route per prefix; selectors that are not a prefix are skipped).
-//! Lifetimes are left to the IKE engine (it rekeys and deletes by time); the SAs here carry no
-//! limits of their own yet.
+//! Lifetimes: time is the IKE engine's (it rekeys and deletes by the clock); the byte and packet
+//! limits (`life_bytes`, `life_packets`: hard; soft at 90 % of them, as a rekey trigger) are
+//! counted here, and their expiry reported to the engine as [`DataPlaneEvent`]s.
 
 use std::collections::HashMap;
 use std::io;
@@ -23,7 +25,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use rampart_dataplane::esp::{EspTransform, InboundEspSa, OutboundEspSa};
-use rampart_dataplane::lifetime::Lifetimes as DpLifetimes;
+use rampart_dataplane::lifetime::{LifetimeLimits, Lifetimes as DpLifetimes, SaEvent};
 use rampart_dataplane::sa::{
     InboundSaState, Mode as DpMode, OutboundSaState, SaConfig, Spi, UdpEncap,
 };
@@ -42,8 +44,10 @@ use rampart_wire::ike::iana::ProtocolId;
 use serde_json::Value;
 
 use super::log::log;
+use super::policy::{Outbound as PolicyVerdict, Policies};
 use super::sockets::Sockets;
-use crate::config::Config;
+use super::trap::{Acquire, Held, Trap, Traps};
+use crate::config::{ChildSaConfig, Config};
 
 /// The TUN device's name.
 pub(crate) const TUN_NAME: &str = "rampart0";
@@ -75,13 +79,64 @@ struct Stats {
     send_errors: u64,
 }
 
+/// What the data plane asks of the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DataPlaneEvent {
+    /// A packet hit a trap with no SA: negotiate the child.
+    Acquire(Acquire),
+    /// A child's soft byte/packet limit was reached (either direction): rekey it.
+    SoftExpired {
+        /// The child's inbound SPI.
+        in_spi: u32,
+    },
+    /// A child's hard limit was reached: it carries no more traffic; delete it.
+    HardExpired {
+        /// The child's inbound SPI.
+        in_spi: u32,
+    },
+}
+
+/// The per-child settings the data plane applies (from the configuration).
+#[derive(Debug, Clone, Copy)]
+struct ChildLimits {
+    replay_window: u32,
+    lifetimes: DpLifetimes,
+}
+
+impl ChildLimits {
+    fn of(c: &ChildSaConfig) -> Self {
+        // The soft limit at 90 % of the hard one asks for the rekey in time (RFC 4301
+        // §4.4.2.1: soft before hard); strongSwan derives rekey_bytes the same way.
+        let soft = |n: Option<u64>| n.map(|n| n - n / 10);
+        Self {
+            replay_window: c.replay_window,
+            lifetimes: DpLifetimes {
+                soft: LifetimeLimits {
+                    bytes: soft(c.life_bytes),
+                    packets: soft(c.life_packets),
+                    time: None,
+                },
+                hard: LifetimeLimits {
+                    bytes: c.life_bytes,
+                    packets: c.life_packets,
+                    time: None,
+                },
+            },
+        }
+    }
+}
+
 /// The TUN device, the installed SAs and the packet buffers.
 pub(crate) struct DataPlane {
     tun: Tun,
     raw4: Option<RawEspSocket>,
     inbound: HashMap<u32, Arc<InboundEspSa>>,
     outbound: Vec<Outbound>,
-    replay_window: HashMap<String, u32>,
+    limits: HashMap<String, ChildLimits>,
+    policies: Policies,
+    traps: Traps,
+    events: Vec<DataPlaneEvent>,
+    sa_events: Vec<SaEvent>,
     buf: PacketBuf,
     stats: Stats,
 }
@@ -110,9 +165,9 @@ impl DataPlane {
                 mtu: Some(TUN_MTU),
             },
         )?;
-        let mut replay_window = HashMap::new();
+        let mut limits = HashMap::new();
         for c in config.connections.iter().flat_map(|c| c.children.iter()) {
-            replay_window.insert(c.name.clone(), c.replay_window);
+            limits.insert(c.name.clone(), ChildLimits::of(c));
             if c.mode != Mode::Tunnel {
                 continue;
             }
@@ -136,7 +191,11 @@ impl DataPlane {
             raw4,
             inbound: HashMap::new(),
             outbound: Vec::new(),
-            replay_window,
+            limits,
+            policies: Policies::build(config).map_err(io::Error::other)?,
+            traps: Traps::default(),
+            events: Vec::new(),
+            sa_events: Vec::new(),
             buf: PacketBuf::new(BUF_LEN, HEADROOM),
             stats: Stats::default(),
         })
@@ -181,7 +240,7 @@ impl DataPlane {
         self.outbound.retain(|o| keep(o.in_spi));
     }
 
-    fn sa_config(c: &ChildSa, inbound: bool, replay_window: u32) -> SaConfig {
+    fn sa_config(c: &ChildSa, inbound: bool, limits: ChildLimits) -> SaConfig {
         let (spi, src, dst) = if inbound {
             (c.inbound.spi, c.remote_addr.ip(), c.local_addr.ip())
         } else {
@@ -209,13 +268,16 @@ impl DataPlane {
             src,
             dst,
             esn: c.esn,
-            replay_window,
-            lifetimes: DpLifetimes::default(),
+            replay_window: limits.replay_window,
+            lifetimes: limits.lifetimes,
         }
     }
 
     fn build(&self, c: &ChildSa, now: Instant) -> Result<(InboundEspSa, Outbound), String> {
-        let window = self.replay_window.get(&c.name).copied().unwrap_or(32);
+        let limits = self.limits.get(&c.name).copied().unwrap_or(ChildLimits {
+            replay_window: 32,
+            lifetimes: DpLifetimes::default(),
+        });
         let keymat = |d: &rampart_ike::ChildSaDirection| {
             let mut k = d.encr_key.expose().to_vec();
             k.extend_from_slice(d.integ_key.expose());
@@ -229,8 +291,8 @@ impl DataPlane {
         zeroize::Zeroize::zeroize(&mut kout);
         let t = stamp(now);
         let sin =
-            InboundSaState::new(Self::sa_config(c, true, window), t).map_err(|e| e.to_string())?;
-        let sout = OutboundSaState::new(Self::sa_config(c, false, window), t)
+            InboundSaState::new(Self::sa_config(c, true, limits), t).map_err(|e| e.to_string())?;
+        let sout = OutboundSaState::new(Self::sa_config(c, false, limits), t)
             .map_err(|e| e.to_string())?;
         // RFC 4301 §5.2 step 4: the inner packet must match the SA's selectors.
         let (lts, rts) = (c.local_ts.clone(), c.remote_ts.clone());
@@ -262,7 +324,6 @@ impl DataPlane {
 
     /// Reads, protects and sends what the TUN device has (at most a burst).
     pub(crate) fn tun_readable(&mut self, sockets: &Sockets, now: Instant) {
-        let mut events = Vec::new();
         for _ in 0..BURST {
             self.buf.reset(HEADROOM);
             let n = match self.tun.read(self.buf.spare_mut()) {
@@ -275,41 +336,121 @@ impl DataPlane {
                 }
             };
             self.buf.set_len(n);
-            let Some((src, dst)) = inner_addrs(self.buf.data()) else {
-                continue;
-            };
-            let Some(o) = self.outbound.iter().find(|o| {
-                list_contains_addr(&o.remote_ts, dst) && list_contains_addr(&o.local_ts, src)
-            }) else {
-                self.stats.no_sa_out += 1;
-                continue;
-            };
-            events.clear();
-            if let OutboundVerdict::Drop(reason) =
-                o.sa.protect(&mut self.buf, stamp(now), &mut events)
-            {
-                log!(Debug, "outbound packet dropped: {reason}");
-                continue;
+            self.send_buffered(sockets, now);
+        }
+    }
+
+    /// The outbound SA for a packet from `src` to `dst`.
+    fn outbound_for(&self, src: IpAddr, dst: IpAddr) -> Option<usize> {
+        self.outbound.iter().position(|o| {
+            list_contains_addr(&o.remote_ts, dst) && list_contains_addr(&o.local_ts, src)
+        })
+    }
+
+    /// Protects and sends the plaintext packet in the buffer; without an SA, holds it for a
+    /// trap or drops it.
+    fn send_buffered(&mut self, sockets: &Sockets, now: Instant) {
+        // RFC 4301 §5.1 step 1: DISCARD and BYPASS entries (and no entry) stop it here.
+        if self.policies.outbound(self.buf.data()) == PolicyVerdict::Dropped {
+            return;
+        }
+        let Some((src, dst)) = inner_addrs(self.buf.data()) else {
+            return;
+        };
+        let Some(i) = self.outbound_for(src, dst) else {
+            match self.traps.hold(self.buf.data(), src, dst, now) {
+                Held::NoTrap => self.stats.no_sa_out += 1,
+                Held::Queued(Some(a)) => self.events.push(DataPlaneEvent::Acquire(a)),
+                Held::Queued(None) | Held::QueueFull => {}
             }
-            let sent = match o.encap {
-                Some((local, remote)) => {
-                    let hl = outer_len(self.buf.data()) + 8;
-                    match self.buf.pull_front(hl) {
-                        Ok(()) => sockets.send(local, remote, self.buf.data()),
-                        Err(_) => continue,
-                    }
+            return;
+        };
+        let o = &self.outbound[i];
+        self.sa_events.clear();
+        let verdict = o.sa.protect(&mut self.buf, stamp(now), &mut self.sa_events);
+        let in_spi = o.in_spi;
+        self.report_sa_events(|_| in_spi);
+        if let OutboundVerdict::Drop(reason) = verdict {
+            log!(Debug, "outbound packet dropped: {reason}");
+            return;
+        }
+        let o = &self.outbound[i];
+        let sent = match o.encap {
+            Some((local, remote)) => {
+                let hl = outer_len(self.buf.data()) + 8;
+                match self.buf.pull_front(hl) {
+                    Ok(()) => sockets.send(local, remote, self.buf.data()),
+                    Err(_) => return,
                 }
-                None => match (&self.raw4, o.sa.state().config().dst) {
-                    (Some(raw), dst @ IpAddr::V4(_)) => raw
-                        .send(&Transmit::new(SocketAddr::new(dst, 0), self.buf.data()))
-                        .map(|_| ()),
-                    _ => Err(io::Error::other("no raw ESP socket for this family")),
-                },
-            };
-            if let Err(e) = sent {
-                self.stats.send_errors += 1;
-                log!(Debug, "send ESP: {e}");
             }
+            None => match (&self.raw4, o.sa.state().config().dst) {
+                (Some(raw), dst @ IpAddr::V4(_)) => raw
+                    .send(&Transmit::new(SocketAddr::new(dst, 0), self.buf.data()))
+                    .map(|_| ()),
+                _ => Err(io::Error::other("no raw ESP socket for this family")),
+            },
+        };
+        if let Err(e) = sent {
+            self.stats.send_errors += 1;
+            log!(Debug, "send ESP: {e}");
+        }
+    }
+
+    /// Turns the transform's lifetime events into the engine's, naming the child by its
+    /// inbound SPI (`child_of` maps the SA's own SPI to it).
+    fn report_sa_events(&mut self, child_of: impl Fn(u32) -> u32) {
+        for e in self.sa_events.drain(..) {
+            match e {
+                SaEvent::SoftExpired { spi, .. } => self.events.push(DataPlaneEvent::SoftExpired {
+                    in_spi: child_of(spi.0),
+                }),
+                SaEvent::HardExpired { spi, .. } => self.events.push(DataPlaneEvent::HardExpired {
+                    in_spi: child_of(spi.0),
+                }),
+                // Sequence exhaustion also stops the SA (RFC 4303 §3.3.3): a rekey is due.
+                SaEvent::SequenceExhausted { spi } => {
+                    self.events.push(DataPlaneEvent::HardExpired {
+                        in_spi: child_of(spi.0),
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Replaces the trap policies (children with `start_action = "trap"`, or armed by a DPD
+    /// action); packets already waiting for a trap that stays keep waiting.
+    pub(crate) fn set_traps(&mut self, traps: Vec<Trap>) {
+        self.traps.set(traps);
+    }
+
+    /// What the engine must act on since the last call.
+    pub(crate) fn take_events(&mut self) -> Vec<DataPlaneEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Sends the packets that waited for an SA which is now installed (call after each round
+    /// of engine work; cheap when nothing waits).
+    pub(crate) fn flush_held(&mut self, sockets: &Sockets, now: Instant) {
+        if !self.traps.has_queued() {
+            return;
+        }
+        let outbound = &self.outbound;
+        let ready = self.traps.release(now, |p| {
+            inner_addrs(p).is_some_and(|(s, d)| {
+                outbound.iter().any(|o| {
+                    list_contains_addr(&o.remote_ts, d) && list_contains_addr(&o.local_ts, s)
+                })
+            })
+        });
+        for p in ready {
+            self.buf.reset(HEADROOM);
+            if self.buf.spare_mut().len() < p.len() {
+                continue;
+            }
+            self.buf.spare_mut()[..p.len()].copy_from_slice(&p);
+            self.buf.set_len(p.len());
+            self.send_buffered(sockets, now);
         }
     }
 
@@ -360,8 +501,10 @@ impl DataPlane {
             self.stats.unknown_spi_in += 1;
             return;
         };
-        let mut events = Vec::new();
-        match sa.unprotect(&mut self.buf, stamp(now), &mut events) {
+        self.sa_events.clear();
+        let verdict = sa.unprotect(&mut self.buf, stamp(now), &mut self.sa_events);
+        self.report_sa_events(|spi| spi);
+        match verdict {
             InboundVerdict::Deliver => {
                 if let Err(e) = self.tun.write_packet(self.buf.data()) {
                     log!(Debug, "write {}: {e}", self.tun.name());
@@ -409,6 +552,13 @@ impl DataPlane {
             "no_sa_out": self.stats.no_sa_out,
             "unknown_spi_in": self.stats.unknown_spi_in,
             "send_errors": self.stats.send_errors,
+            "trap_dropped": self.traps.dropped,
+            "policy_drops": self.policies.drops_json(),
+            "traps": self
+                .traps
+                .traps()
+                .map(|t| format!("{}/{}", t.connection, t.child))
+                .collect::<Vec<_>>(),
         })
     }
 }

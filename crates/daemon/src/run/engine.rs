@@ -10,17 +10,18 @@ use std::time::Duration;
 
 use rampart_crypto::{SecureRandom, SystemRandom};
 use rampart_ike::{
-    Connection, DatagramEvent, Endpoint, EndpointEvent, Event, IkeSa, IkeSaHandle, Instant,
-    RandomSpis, Transmit,
+    Acquired, Connection, DatagramEvent, Endpoint, EndpointEvent, Event, IkeSa, IkeSaHandle,
+    Instant, RandomSpis, Transmit,
 };
 use serde_json::{Value, json};
 
 use super::clock::Clock;
 use super::control::{Request, error};
-use super::dataplane::DataPlane;
+use super::dataplane::{DataPlane, DataPlaneEvent};
 use super::log::log;
 use super::sockets::{Datagram, Sockets};
 use super::table::{ChildEntry, IkeEntry, IkeState, SaTable};
+use super::trap::{Acquire, Trap};
 use crate::config::{Config, StartAction};
 
 /// First and longest wait before initiating a `start` connection again after it went down.
@@ -113,9 +114,93 @@ impl Engine {
         })
     }
 
-    /// Hands the engine the data plane that child SAs are installed in from now on.
-    pub(crate) fn set_dataplane(&mut self, dp: DataPlane) {
+    /// Hands the engine the data plane that child SAs are installed in from now on, with the
+    /// configuration's traps armed.
+    pub(crate) fn set_dataplane(&mut self, mut dp: DataPlane) {
+        dp.set_traps(config_traps(&self.config));
         self.dataplane = Some(dp);
+    }
+
+    /// Acts on what the data plane reported: acquires start children on demand, expired
+    /// byte/packet lifetimes rekey or delete them.
+    pub(crate) fn dataplane_events(&mut self, sockets: &Sockets) {
+        let Some(dp) = &mut self.dataplane else {
+            return;
+        };
+        for e in dp.take_events() {
+            match e {
+                DataPlaneEvent::Acquire(a) => self.acquire(sockets, a),
+                DataPlaneEvent::SoftExpired { in_spi } => {
+                    self.child_expired(sockets, in_spi, false);
+                }
+                DataPlaneEvent::HardExpired { in_spi } => {
+                    self.child_expired(sockets, in_spi, true);
+                }
+            }
+        }
+    }
+
+    /// On-demand start (RFC 4301 §5.2 step 3a): on the connection's IKE SA with the peer if
+    /// there is one, else on a new one.
+    fn acquire(&mut self, sockets: &Sockets, a: Acquire) {
+        let Some(conn) = self
+            .connections
+            .iter()
+            .find(|c| c.name == a.connection)
+            .cloned()
+        else {
+            return;
+        };
+        let now = self.clock.now();
+        match self
+            .endpoint
+            .acquire(now, conn, &a.child, a.local, a.remote)
+        {
+            Ok(Acquired::Existing(h)) => {
+                if let Some(sa) = self.sas.get_mut(&h) {
+                    if let Err(e) = sa.acquire(now, &a.child, a.local, a.remote) {
+                        log!(Warn, "{}: acquire for {}: {e}", a.connection, a.child);
+                    }
+                    self.drive(sockets, h);
+                }
+            }
+            Ok(Acquired::Initiated(h, sa)) => {
+                log!(
+                    Info,
+                    "{}: traffic {} -> {} needs child {}: initiating to {}",
+                    a.connection,
+                    a.local.addrs().start(),
+                    a.remote.addrs().start(),
+                    a.child,
+                    sa.remote_addr()
+                );
+                self.adopt(sockets, h, *sa, &a.connection);
+            }
+            Ok(_) => {}
+            Err(e) => log!(Error, "{}: cannot start on demand: {e}", a.connection),
+        }
+    }
+
+    /// A child's byte or packet limit in the data plane: soft rekeys, hard deletes
+    /// (RFC 4301 §4.4.2.1).
+    fn child_expired(&mut self, sockets: &Sockets, in_spi: u32, hard: bool) {
+        let Some(h) = self.table.children.get(&in_spi).map(|c| c.ike) else {
+            return;
+        };
+        let now = self.clock.now();
+        if let Some(sa) = self.sas.get_mut(&h) {
+            log!(
+                Info,
+                "child SA {in_spi:08x}_i reached its {} byte/packet limit",
+                if hard { "hard" } else { "soft" }
+            );
+            if hard {
+                sa.child_hard_expired(now, in_spi);
+            } else {
+                sa.child_soft_expired(now, in_spi);
+            }
+            self.drive(sockets, h);
+        }
     }
 
     /// The data plane, when there is one.
@@ -644,6 +729,25 @@ impl Engine {
             }
         }
     }
+}
+
+/// Every `start_action = "trap"` child of the configuration.
+fn config_traps(config: &Config) -> Vec<Trap> {
+    config
+        .connections
+        .iter()
+        .flat_map(|c| {
+            c.children
+                .iter()
+                .filter(|ch| ch.start_action == StartAction::Trap)
+                .map(|ch| Trap {
+                    connection: c.name.clone(),
+                    child: ch.name.clone(),
+                    local_ts: ch.local_ts.clone(),
+                    remote_ts: ch.remote_ts.clone(),
+                })
+        })
+        .collect()
 }
 
 fn drain(sa: &mut IkeSa) -> Drained {

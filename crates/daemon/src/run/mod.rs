@@ -11,8 +11,10 @@ mod control;
 mod dataplane;
 mod engine;
 pub(crate) mod log;
+mod policy;
 mod sockets;
 mod table;
+mod trap;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -169,6 +171,11 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
             }
         }
         engine.handle_timeouts(&sockets);
+        engine.dataplane_events(&sockets);
+        let now = engine.now();
+        if let Some(dp) = engine.dataplane_mut() {
+            dp.flush_held(&sockets, now);
+        }
         if let Some(end) = shutdown_until {
             if engine.is_idle() || clock.now() >= end {
                 log!(Info, "exiting");

@@ -146,9 +146,11 @@ impl IkeSa {
         }
     }
 
-    /// Arms the IKE SA's own lifetimes (§2.18), if configured.
+    /// Arms the IKE SA's own lifetimes (§2.18), if configured: its connection's, else the
+    /// endpoint's.
     pub(super) fn arm_ike_lifetimes(&mut self, now: Instant) {
-        if let Some(l) = self.shared.config.ike_lifetimes {
+        let own = self.connection.as_ref().and_then(|c| c.ike_lifetimes);
+        if let Some(l) = own.or(self.shared.config.ike_lifetimes) {
             let (soft, hard) = deadlines(now, &l, self.shared.rng.as_ref());
             self.timers.set(Timer::IkeSoft, soft);
             self.timers.set(Timer::IkeHard, hard);

@@ -157,6 +157,7 @@ impl Side {
             remote_auth: self.remote_auth.clone(),
             force_encap: self.force_encap,
             dpd_delay: Some(Duration::from_secs(30)),
+            ike_lifetimes: None,
             children: vec![ChildConfig {
                 name: "net".into(),
                 local_ts: ts(self.local_ts),

@@ -45,6 +45,8 @@ struct Side {
     psk_remote: &'static [u8],
     child_lifetimes: Lifetimes,
     ike_lifetimes: Option<Lifetimes>,
+    /// `Connection::ike_lifetimes` (which wins over the endpoint's).
+    conn_ike_lifetimes: Option<Lifetimes>,
     /// More child configurations: (name, esp proposals, local ts, remote ts).
     extra_children: Vec<(&'static str, &'static str, &'static str, &'static str)>,
     /// `Connection::force_encap`.
@@ -69,6 +71,7 @@ impl Side {
             psk_remote: PSK,
             child_lifetimes: Lifetimes::default(),
             ike_lifetimes: None,
+            conn_ike_lifetimes: None,
             extra_children: Vec::new(),
             force_encap: false,
             nat_keepalive: Some(Duration::from_secs(20)),
@@ -104,6 +107,7 @@ impl Side {
             remote_auth: RemoteAuth::Psk(SecretBytes::from_slice(self.psk_remote)),
             force_encap: self.force_encap,
             dpd_delay: Some(Duration::from_secs(30)),
+            ike_lifetimes: self.conn_ike_lifetimes,
             children: std::iter::once(("net", self.esp, self.local_ts, self.remote_ts))
                 .chain(self.extra_children.iter().copied())
                 .map(|(name, esp, l, r)| ChildConfig {

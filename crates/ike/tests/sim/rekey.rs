@@ -555,3 +555,30 @@ fn data_plane_expiry_commands() {
     sim.check_settled(0, 1);
     assert!(sim.nodes[0].children.is_empty() && sim.nodes[1].children.is_empty());
 }
+
+/// IKE SA lifetimes come from the SA's connection when it sets them (§2.18): with the
+/// endpoint's default far away (a day), the connection's 150 s still rekeys the IKE SA.
+#[test]
+fn connection_ike_lifetimes_win_over_the_endpoints() {
+    let side = |s: Side| Side {
+        ike_lifetimes: Some(Lifetimes {
+            rekey_after: Duration::from_secs(86_400),
+            hard: Duration::from_secs(90_000),
+        }),
+        conn_ike_lifetimes: Some(Lifetimes {
+            rekey_after: Duration::from_secs(150),
+            hard: Duration::from_secs(200),
+        }),
+        ..s
+    };
+    for_seeds(5, |seed| {
+        let mut sim = pair(seed, Faults::NONE, side(Side::a()), side(Side::b()));
+        sim.run_until(secs(400));
+        assert!(
+            sim.events(0)
+                .any(|e| matches!(e, Event::IkeSaRekeyed { .. })),
+            "seed {seed}: IKE SA not rekeyed by the connection's lifetime"
+        );
+        sim.check_settled(0, 1);
+    });
+}

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use rampart_crypto::proposal::{ProposalError, ProposalSpec};
 use rampart_ike::Mode;
 use rampart_policy::{Family, ReqId, TrafficSelector};
+use rampart_wire::ike::iana::EsnId;
 use toml::Spanned;
 
 use super::error::{Diagnostics, closest, one_of};
@@ -514,6 +515,18 @@ impl Validator<'_, '_> {
             }
             ok
         });
+        if let (Some(0), Some(esp), Some(w)) = (replay_window, &esp_proposals, &c.replay_window) {
+            if esp.iter().any(|p| p.esn.contains(&EsnId::ESN)) {
+                // RFC 4303 §2.2.1/Appendix A: the receiver infers the high 32 bits of an
+                // extended sequence number from its anti-replay window; without one there is
+                // nothing to infer from (Linux refuses the combination too).
+                self.error(
+                    w.span(),
+                    "replay_window = 0 with an ESN proposal: extended sequence numbers need the anti-replay window — raise replay_window or remove \"esn\" from esp_proposals".to_owned(),
+                );
+                return None;
+            }
+        }
         let priority = c
             .priority
             .as_ref()
