@@ -49,6 +49,8 @@ pub struct Segments<'a> {
     count: usize,
     /// Whether to complete a partial checksum of a [`GsoType::None`] packet.
     single_csum: Option<VnetHdr>,
+    /// A [`GsoType::None`] packet: copied as it is (no header rewriting).
+    single: bool,
 }
 
 impl<'a> Segments<'a> {
@@ -108,6 +110,7 @@ impl<'a> Segments<'a> {
             next: 0,
             count,
             single_csum: None,
+            single: false,
         })
     }
 
@@ -127,6 +130,7 @@ impl<'a> Segments<'a> {
             next: 0,
             count: 1,
             single_csum: needs.then_some(*hdr),
+            single: true,
         })
     }
 
@@ -158,6 +162,9 @@ impl<'a> Segments<'a> {
         self.next += 1;
         if let Some(hdr) = self.single_csum {
             return Some(crate::vnet::complete_checksum(&hdr, seg).map(|()| seg_len));
+        }
+        if self.single {
+            return Some(Ok(seg_len));
         }
         self.fix_headers(seg, index);
         Some(Ok(seg_len))
@@ -432,6 +439,14 @@ mod tests {
         let segs = cut(&gso_hdr(GsoType::None, 20, 16, 0), &pkt);
         assert_eq!(segs.len(), 1);
         check_tcp4(&segs[0], 0, 0);
+    }
+
+    /// A plain packet (no offload, checksum complete, e.g. ICMP) comes out byte for byte.
+    #[test]
+    fn single_packet_without_offload_is_copied_unchanged() {
+        let pkt = ipv4(1, &[8, 0, 0xf7, 0xff, 0, 0, 0, 0, 1, 2, 3, 4]);
+        let segs = cut(&VnetHdr::NONE, &pkt);
+        assert_eq!(segs, vec![pkt]);
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
         .add(control.listener(), LISTENER, Interest::READABLE)
         .map_err(io_err("epoll add"))?;
     log!(Info, "control socket {}", socket_path.display());
-    match dataplane::DataPlane::open(&config) {
+    match dataplane::DataPlane::open(&config, &sockets) {
         Ok(dp) => {
             poller
                 .add(dp.tun(), TUN, Interest::READABLE)
@@ -152,7 +152,7 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
                 TUN => {
                     let now = engine.now();
                     if let Some(dp) = engine.dataplane_mut() {
-                        dp.tun_readable(&sockets, now);
+                        dp.tun_readable(now);
                     }
                 }
                 RAW_ESP => {
@@ -164,8 +164,20 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
                 t if control.is_client(t) => serve(&mut control, &mut engine, &sockets, t),
                 t => {
                     let Ok(i) = usize::try_from(t) else { continue };
-                    for d in sockets.recv_all(i) {
-                        datagram(&mut engine, &sockets, d);
+                    let natt = sockets
+                        .iter()
+                        .nth(i)
+                        .filter(|s| s.local_addr().port() == sockets::NATT_PORT);
+                    let now = engine.now();
+                    let datagrams = match (natt, engine.dataplane_mut()) {
+                        // ESP stays in the data plane; IKE and keepalives come back.
+                        (Some(s), Some(dp)) => dp.udp_readable(s, now),
+                        _ => sockets.recv_all(i),
+                    };
+                    // Without a data plane, ESP on the NAT-T port has nowhere to go.
+                    let datagrams = datagrams.into_iter().filter(|d| !sockets::is_esp(d));
+                    for d in datagrams {
+                        engine.handle_datagram(&sockets, d);
                     }
                 }
             }
@@ -174,7 +186,7 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
         engine.dataplane_events(&sockets);
         let now = engine.now();
         if let Some(dp) = engine.dataplane_mut() {
-            dp.flush_held(&sockets, now);
+            dp.flush_held(now);
         }
         if let Some(end) = shutdown_until {
             if engine.is_idle() || clock.now() >= end {
@@ -183,21 +195,6 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
             }
         }
     }
-}
-
-/// RFC 3948 §2.2: on the NAT-T port a datagram whose first four bytes are not zero is ESP (the
-/// one-byte keepalive and the zero non-ESP marker of IKE are not): it goes to the data plane.
-fn datagram(engine: &mut Engine, sockets: &Sockets, d: sockets::Datagram) {
-    let is_esp =
-        d.local.port() == sockets::NATT_PORT && d.bytes.len() >= 8 && d.bytes[..4] != [0, 0, 0, 0];
-    if is_esp {
-        let now = engine.now();
-        if let Some(dp) = engine.dataplane_mut() {
-            dp.udp_esp(d.local, d.remote, &d.bytes, now);
-        }
-        return;
-    }
-    engine.handle_datagram(sockets, d);
 }
 
 /// Answers every complete request line client `token` sent.

@@ -51,7 +51,13 @@ impl Sockets {
         for ip in addrs {
             for port in [IKE_PORT, NATT_PORT] {
                 let addr = SocketAddr::new(ip, port);
-                let s = UdpSocket::bind(addr, &UdpOptions::default()).map_err(|e| {
+                // GRO on the NAT-T port: ESP arrives there in trains (the data plane splits
+                // them, and so does `recv_all`).
+                let opts = UdpOptions {
+                    gro: port == NATT_PORT,
+                    ..UdpOptions::default()
+                };
+                let s = UdpSocket::bind(addr, &opts).map_err(|e| {
                     io::Error::new(e.kind(), format!("cannot bind UDP {addr}: {e}"))
                 })?;
                 list.push(s);
@@ -79,11 +85,13 @@ impl Sockets {
                 Ok(1) if !meta[0].truncated => {
                     let bound = s.local_addr();
                     let ip = meta[0].dst.unwrap_or(bound.ip());
-                    out.push(Datagram {
+                    // With GRO the buffer may hold a train of datagrams of one size.
+                    let step = meta[0].segment_size.unwrap_or(meta[0].len).max(1);
+                    out.extend(buf[..meta[0].len].chunks(step).map(|d| Datagram {
                         local: SocketAddr::new(ip, bound.port()),
                         remote: meta[0].src,
-                        bytes: buf[..meta[0].len].to_vec(),
-                    });
+                        bytes: d.to_vec(),
+                    }));
                 }
                 Ok(1) => {}
                 Ok(_) => break,
@@ -123,4 +131,10 @@ impl Sockets {
         s.send(&t)?;
         Ok(())
     }
+}
+
+/// RFC 3948 §2.2: on the NAT-T port a datagram whose first four bytes are not zero is ESP (the
+/// one-byte keepalive and the zero non-ESP marker of IKE are not).
+pub(crate) fn is_esp(d: &Datagram) -> bool {
+    d.local.port() == NATT_PORT && d.bytes.len() >= 8 && d.bytes[..4] != [0, 0, 0, 0]
 }

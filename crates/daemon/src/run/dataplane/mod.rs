@@ -1,0 +1,425 @@
+//! The first data plane of `rampart run` (DESIGN.md §2), single-threaded in the event loop: a
+//! TUN device the remote subnets are routed into, the ESP SAs the IKE engine negotiated, and the
+//! packet paths between them.
+//!
+//! - Outbound: a packet read from the TUN device goes to the child SA whose remote traffic
+//!   selectors hold its destination (and local ones its source), is protected in place
+//!   (`transform.rs` buffer contract: the result is the whole outer datagram) and sent: with UDP
+//!   encapsulation (RFC 3948) the outer IP and UDP headers are stripped and the ESP bytes leave
+//!   from the NAT-T socket; without, the whole IPv4 datagram leaves by the raw ESP socket
+//!   (`IP_HDRINCL`). No SA: a packet a trap covers waits for its SA and the engine is asked to
+//!   negotiate it ([`super::trap`]); any other is dropped and counted.
+//! - Inbound: an ESP datagram from UDP 4500 gets a minimal outer IP and UDP header written in
+//!   front of it (the transform wants the outer header), a raw ESP packet arrives with its IPv4
+//!   header; the SA is found by SPI, unprotected, and the inner packet written to the TUN device.
+//!
+//! Routes: at startup every tunnel-mode child's `remote_ts` prefixes are routed into the TUN
+//! device in the main table (a route per prefix; selectors that are not a prefix are skipped).
+//! Lifetimes: time is the IKE engine's (it rekeys and deletes by the clock); the byte and packet
+//! limits (`life_bytes`, `life_packets`: hard; soft at 90 % of them, as a rekey trigger) are
+//! counted here, and their expiry reported to the engine as [`DataPlaneEvent`]s.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use rampart_dataplane::Timestamp;
+use rampart_dataplane::lifetime::SaEvent;
+use rampart_dataplane::snapshot::SnapshotCell;
+use rampart_ike::{ChildSa, Instant, Mode};
+use rampart_policy::TrafficSelector;
+use rampart_sys::netlink::Netlink;
+use rampart_sys::raw::RawEspSocket;
+use rampart_sys::rtnl::{LinkChange, Prefix, Route};
+use rampart_sys::tun::{Tun, TunOptions};
+use rampart_sys::udp::UdpSocket;
+use serde_json::Value;
+
+use super::log::log;
+use super::policy::Policies;
+use super::sockets::{Datagram, NATT_PORT, Sockets};
+use super::trap::{Acquire, Held, Trap, Traps};
+use crate::config::Config;
+use framing::inner_addrs;
+use inbound::RxPath;
+use outbound::{Senders, TxPath};
+use tables::{ChildLimits, Tables};
+
+mod framing;
+mod inbound;
+mod outbound;
+mod tables;
+
+/// The TUN device's name.
+pub(crate) const TUN_NAME: &str = "rampart0";
+/// The TUN device's MTU: room for the ESP, UDP and outer IP overhead under a 1500-byte path.
+pub(crate) const TUN_MTU: u32 = 1400;
+/// Headroom kept in front of a packet for the outer headers.
+const HEADROOM: usize = 128;
+/// Packet buffer size: the largest datagram plus the headroom and trailer room.
+const BUF_LEN: usize = 65536 + HEADROOM + 256;
+
+/// What the data plane asks of the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DataPlaneEvent {
+    /// A packet hit a trap with no SA: negotiate the child.
+    Acquire(Acquire),
+    /// A child's soft byte/packet limit was reached (either direction): rekey it.
+    SoftExpired {
+        /// The child's inbound SPI.
+        in_spi: u32,
+    },
+    /// A child's hard limit was reached: it carries no more traffic; delete it.
+    HardExpired {
+        /// The child's inbound SPI.
+        in_spi: u32,
+    },
+}
+
+/// What a packet path hands the main thread (the IKE engine's thread).
+#[derive(Debug)]
+enum ToMain {
+    /// A packet with no SA: held for a trap, or dropped and counted.
+    NoSa {
+        packet: Vec<u8>,
+        src: IpAddr,
+        dst: IpAddr,
+    },
+    /// A lifetime event for the engine.
+    Event(DataPlaneEvent),
+    /// A non-ESP datagram from a NAT-T socket: IKE or a keepalive.
+    Ike(Datagram),
+}
+
+/// Drops outside any SA, counted by every path.
+#[derive(Debug, Default)]
+struct Stats {
+    no_sa_out: AtomicU64,
+    unknown_spi_in: AtomicU64,
+    send_errors: AtomicU64,
+    bad_tun_packets: AtomicU64,
+}
+
+/// What the packet paths share with the main thread, read-only but for atomics.
+struct Shared {
+    policies: Policies,
+    stats: Stats,
+}
+
+/// The TUN device, the installed SAs and the packet paths.
+pub(crate) struct DataPlane {
+    tun: Arc<Tun>,
+    raw4: Option<Arc<RawEspSocket>>,
+    /// The tables as the main thread edits them; published whole into `cell`.
+    tables: Tables,
+    cell: SnapshotCell<Tables>,
+    shared: Arc<Shared>,
+    limits: HashMap<String, ChildLimits>,
+    traps: Traps,
+    events: Vec<DataPlaneEvent>,
+    from_paths: Receiver<ToMain>,
+    /// IKE datagrams the paths found on the NAT-T sockets, for the engine.
+    ike: Vec<Datagram>,
+    tx: TxPath,
+    rx: RxPath,
+}
+
+fn ts_prefix(ts: &TrafficSelector) -> Option<Prefix> {
+    let a = ts.addrs();
+    Prefix::new(a.start(), a.prefix_len()?)
+}
+
+fn stamp(now: Instant) -> Timestamp {
+    Timestamp::from_nanos(now.as_nanos())
+}
+
+/// Turns the transform's lifetime events into the engine's, naming the child by its inbound
+/// SPI (`child_of` maps the SA's own SPI to it), and sends them to the main thread.
+fn report_sa_events(
+    events: &mut Vec<SaEvent>,
+    to_main: &Sender<ToMain>,
+    child_of: impl Fn(u32) -> u32,
+) {
+    for e in events.drain(..) {
+        let ev = match e {
+            SaEvent::SoftExpired { spi, .. } => DataPlaneEvent::SoftExpired {
+                in_spi: child_of(spi.0),
+            },
+            // Sequence exhaustion also stops the SA (RFC 4303 §3.3.3): a rekey is due.
+            SaEvent::HardExpired { spi, .. } | SaEvent::SequenceExhausted { spi } => {
+                DataPlaneEvent::HardExpired {
+                    in_spi: child_of(spi.0),
+                }
+            }
+            _ => continue,
+        };
+        let _ = to_main.send(ToMain::Event(ev));
+    }
+}
+
+/// Opens the TUN device in virtio-net header mode (TSO and checksum offloads on), sets its MTU
+/// and brings it up.
+fn open_tun() -> io::Result<Tun> {
+    let opts = TunOptions {
+        vnet_hdr: true,
+        ..TunOptions::default()
+    };
+    let tun = Tun::open(TUN_NAME, &opts)?;
+    Netlink::open()?.set_link(
+        tun.ifindex()?,
+        &LinkChange {
+            up: Some(true),
+            mtu: Some(TUN_MTU),
+        },
+    )?;
+    Ok(tun)
+}
+
+impl DataPlane {
+    /// Opens the TUN device (MTU 1400, up, offloads on), routes every tunnel child's remote
+    /// selectors into it and opens the raw IPv4 ESP socket (a failure of the last is logged:
+    /// UDP-encapsulated SAs still work). ESP-in-UDP leaves by handles on `sockets`' NAT-T
+    /// sockets.
+    pub(crate) fn open(config: &Config, sockets: &Sockets) -> io::Result<Self> {
+        let tun = Arc::new(open_tun()?);
+        let ifindex = tun.ifindex()?;
+        let mut nl = Netlink::open()?;
+        let mut limits = HashMap::new();
+        for c in config.connections.iter().flat_map(|c| c.children.iter()) {
+            limits.insert(c.name.clone(), ChildLimits::of(c));
+            if c.mode != Mode::Tunnel {
+                continue;
+            }
+            for ts in &c.remote_ts {
+                let Some(p) = ts_prefix(ts) else {
+                    log!(Warn, "{}: remote_ts {ts} is not a prefix: no route", c.name);
+                    continue;
+                };
+                match nl.add_route(&Route::device(p, ifindex)) {
+                    Ok(()) => log!(Info, "route {ts} via {}", tun.name()),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => log!(Warn, "route {ts} via {}: {e}", tun.name()),
+                }
+            }
+        }
+        let raw4 = RawEspSocket::open_v4(None)
+            .inspect_err(|e| log!(Warn, "raw ESP socket: {e}: only ESP-in-UDP works"))
+            .ok()
+            .map(Arc::new);
+        let shared = Arc::new(Shared {
+            policies: Policies::build(config).map_err(io::Error::other)?,
+            stats: Stats::default(),
+        });
+        let cell = SnapshotCell::new(Tables::default());
+        let (to_main, from_paths) = channel();
+        let senders = Senders {
+            natt: natt_handles(sockets)?,
+            raw4: raw4.clone(),
+        };
+        let tx = TxPath::new(
+            Arc::clone(&tun),
+            senders,
+            cell.reader(),
+            Arc::clone(&shared),
+            to_main.clone(),
+        );
+        let rx = RxPath::new(
+            Arc::clone(&tun),
+            cell.reader(),
+            Arc::clone(&shared),
+            to_main,
+        );
+        Ok(Self {
+            tun,
+            raw4,
+            tables: Tables::default(),
+            cell,
+            shared,
+            limits,
+            traps: Traps::default(),
+            events: Vec::new(),
+            from_paths,
+            ike: Vec::new(),
+            tx,
+            rx,
+        })
+    }
+
+    /// The TUN device, to register with the poller.
+    pub(crate) fn tun(&self) -> &Tun {
+        &self.tun
+    }
+
+    /// The raw ESP socket, to register with the poller.
+    pub(crate) fn raw4(&self) -> Option<&RawEspSocket> {
+        self.raw4.as_deref()
+    }
+
+    /// Installs both SAs of a new child (DESIGN.md §2: one event, two SAD entries). A child
+    /// that replaces `old_in_spi` (a rekey) takes over its outbound traffic; the old inbound SA
+    /// stays until its delete.
+    pub(crate) fn install(&mut self, c: &ChildSa, old_in_spi: Option<u32>, now: Instant) {
+        let limits = self.limits.get(&c.name).copied().unwrap_or_default();
+        match tables::build(c, limits, now) {
+            Ok((inb, out)) => {
+                let t = &mut self.tables;
+                if let Some(old) = old_in_spi {
+                    t.outbound.retain(|o| o.in_spi != old);
+                }
+                t.outbound.retain(|o| o.in_spi != c.inbound.spi);
+                t.inbound.insert(c.inbound.spi, Arc::new(inb));
+                t.outbound.push(Arc::new(out));
+                self.publish();
+            }
+            Err(e) => log!(Error, "{}: cannot install child SA: {e}", c.name),
+        }
+    }
+
+    /// Removes a child's SAs.
+    pub(crate) fn remove(&mut self, in_spi: u32) {
+        self.tables.inbound.remove(&in_spi);
+        self.tables.outbound.retain(|o| o.in_spi != in_spi);
+        self.publish();
+    }
+
+    /// Keeps only the children whose inbound SPI `keep` accepts (after an IKE SA closed).
+    pub(crate) fn retain(&mut self, keep: impl Fn(u32) -> bool) {
+        self.tables.inbound.retain(|spi, _| keep(*spi));
+        self.tables.outbound.retain(|o| keep(o.in_spi));
+        self.publish();
+    }
+
+    /// Hands the packet paths the edited tables (DESIGN.md §2: swapped whole).
+    fn publish(&mut self) {
+        self.cell.publish(Arc::new(self.tables.clone()));
+    }
+
+    /// Reads, protects and sends what the TUN device has (bounded).
+    pub(crate) fn tun_readable(&mut self, now: Instant) {
+        self.tx.tun_readable(stamp(now));
+        self.drain(now);
+    }
+
+    /// Reads what the raw ESP socket has and delivers it (bounded).
+    pub(crate) fn raw_readable(&mut self, now: Instant) {
+        if let Some(raw) = self.raw4.clone() {
+            self.rx.raw_readable(&raw, stamp(now));
+        }
+        self.drain(now);
+    }
+
+    /// Reads what the NAT-T socket `sock` has (bounded): ESP is delivered here, the IKE
+    /// datagrams (and keepalives) are returned for the engine.
+    pub(crate) fn udp_readable(&mut self, sock: &UdpSocket, now: Instant) -> Vec<Datagram> {
+        self.rx.udp_readable(sock, stamp(now));
+        self.drain(now);
+        std::mem::take(&mut self.ike)
+    }
+
+    /// Takes in what the packet paths reported: holds trapped packets, queues events.
+    fn drain(&mut self, now: Instant) {
+        while let Ok(m) = self.from_paths.try_recv() {
+            match m {
+                ToMain::NoSa { packet, src, dst } => {
+                    match self.traps.hold(&packet, src, dst, now) {
+                        Held::NoTrap => {
+                            self.shared.stats.no_sa_out.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Held::Queued(Some(a)) => self.events.push(DataPlaneEvent::Acquire(a)),
+                        Held::Queued(None) | Held::QueueFull => {}
+                    }
+                }
+                ToMain::Event(e) => self.events.push(e),
+                ToMain::Ike(d) => self.ike.push(d),
+            }
+        }
+    }
+
+    /// Replaces the trap policies (children with `start_action = "trap"`, or armed by a DPD
+    /// action); packets already waiting for a trap that stays keep waiting.
+    pub(crate) fn set_traps(&mut self, traps: Vec<Trap>) {
+        self.traps.set(traps);
+    }
+
+    /// What the engine must act on since the last call.
+    pub(crate) fn take_events(&mut self) -> Vec<DataPlaneEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Sends the packets that waited for an SA which is now installed (call after each round
+    /// of engine work; cheap when nothing waits).
+    pub(crate) fn flush_held(&mut self, now: Instant) {
+        if !self.traps.has_queued() {
+            return;
+        }
+        let tables = &self.tables;
+        let ready = self.traps.release(now, |p| {
+            inner_addrs(p).is_some_and(|(s, d)| tables.outbound_for(s, d).is_some())
+        });
+        self.tx.send_plain(&ready, stamp(now));
+        self.drain(now);
+    }
+
+    /// Adds each child's packet and byte counters (keyed by its inbound SPI, as `spi_in`
+    /// shows it) to the SA table's JSON, and the data plane's own drops.
+    pub(crate) fn annotate(&self, ike_sas: &mut Value) {
+        let Some(list) = ike_sas.as_array_mut() else {
+            return;
+        };
+        for child in list
+            .iter_mut()
+            .filter_map(|i| i.get_mut("children").and_then(Value::as_array_mut))
+            .flatten()
+        {
+            let Some(spi) = child["spi_in"]
+                .as_str()
+                .and_then(|s| u32::from_str_radix(s, 16).ok())
+            else {
+                continue;
+            };
+            if let Some(i) = self.tables.inbound.get(&spi) {
+                let c = i.state().counters();
+                child["in_packets"] = c.packets().into();
+                child["in_bytes"] = c.bytes().into();
+                child["in_drops"] = c.drops().total().into();
+            }
+            if let Some(o) = self.tables.outbound_of(spi) {
+                let c = o.sa.state().counters();
+                child["out_packets"] = c.packets().into();
+                child["out_bytes"] = c.bytes().into();
+            }
+        }
+    }
+
+    /// The data plane's drops outside any SA, as JSON.
+    pub(crate) fn stats_json(&self) -> Value {
+        let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let st = &self.shared.stats;
+        serde_json::json!({
+            "tun": self.tun.name(),
+            "no_sa_out": n(&st.no_sa_out),
+            "unknown_spi_in": n(&st.unknown_spi_in),
+            "send_errors": n(&st.send_errors),
+            "bad_tun_packets": n(&st.bad_tun_packets),
+            "trap_dropped": self.traps.dropped,
+            "policy_drops": self.shared.policies.drops_json(),
+            "traps": self
+                .traps
+                .traps()
+                .map(|t| format!("{}/{}", t.connection, t.child))
+                .collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Handles on every NAT-T socket, for sending ESP from the packet paths.
+fn natt_handles(sockets: &Sockets) -> io::Result<Vec<UdpSocket>> {
+    sockets
+        .iter()
+        .filter(|s| s.local_addr().port() == NATT_PORT)
+        .map(UdpSocket::try_clone)
+        .collect()
+}
