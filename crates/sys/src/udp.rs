@@ -22,6 +22,10 @@ pub struct UdpOptions {
     pub reuse_port: bool,
     /// Ask for UDP GRO (`UDP_GRO`); see [`UdpSocket::gro_enabled`].
     pub gro: bool,
+    /// Receive and send buffer sizes in bytes (`SO_RCVBUFFORCE`/`SO_SNDBUFFORCE` when
+    /// privileged, else `SO_RCVBUF`/`SO_SNDBUF`, which `net.core.*mem_max` caps); `None` keeps
+    /// the system defaults. A data-plane socket wants a few MiB to ride out bursts.
+    pub buffer_bytes: Option<usize>,
 }
 
 /// A non-blocking UDP socket bound to one address and port. IPv6 sockets are IPv6-only.
@@ -54,6 +58,9 @@ impl UdpSocket {
         }
         if opts.reuse_port {
             fd::setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, 1)?;
+        }
+        if let Some(bytes) = opts.buffer_bytes {
+            set_buffers(&fd, bytes);
         }
         let raw = RawSockAddr::from_socket_addr(addr);
         // SAFETY: the pointer and length describe a valid sockaddr of `addr`'s family.
@@ -168,6 +175,20 @@ impl UdpSocket {
     /// Sends one datagram with `sendmsg` (no batching; for rare sends such as IKE).
     pub fn send(&self, t: &Transmit<'_>) -> io::Result<usize> {
         mmsg::send_one(self.fd.as_raw_fd(), t)
+    }
+}
+
+/// Sets both buffer sizes, forcing past the sysctl caps where privileged; best effort (the
+/// socket works with any size).
+fn set_buffers(fd: &OwnedFd, bytes: usize) {
+    let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    for (force, plain) in [
+        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    ] {
+        if fd::setsockopt_int(fd, libc::SOL_SOCKET, force, v).is_err() {
+            let _ = fd::setsockopt_int(fd, libc::SOL_SOCKET, plain, v);
+        }
     }
 }
 

@@ -306,7 +306,7 @@ fn udp_round_trip(pair: &Pair, a: &str, b_any: &str, b_addr: &str) {
                 bind,
                 &UdpOptions {
                     reuse_port: true,
-                    gro: false,
+                    ..UdpOptions::default()
                 },
             )
         }

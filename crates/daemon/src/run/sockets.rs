@@ -15,6 +15,9 @@ pub(crate) const IKE_PORT: u16 = 500;
 /// The NAT-T port (RFC 3948 §2).
 pub(crate) const NATT_PORT: u16 = 4500;
 
+/// Socket buffer size of the NAT-T sockets, which carry ESP: room for bursts of super-packets.
+const NATT_BUFFER_BYTES: usize = 8 << 20;
+
 /// Every IKE socket, in token order (socket `i` is registered with token `i`).
 #[derive(Debug)]
 pub(crate) struct Sockets {
@@ -53,8 +56,10 @@ impl Sockets {
                 let addr = SocketAddr::new(ip, port);
                 // GRO on the NAT-T port: ESP arrives there in trains (the data plane splits
                 // them, and so does `recv_all`).
+                let natt = port == NATT_PORT;
                 let opts = UdpOptions {
-                    gro: port == NATT_PORT,
+                    gro: natt,
+                    buffer_bytes: natt.then_some(NATT_BUFFER_BYTES),
                     ..UdpOptions::default()
                 };
                 let s = UdpSocket::bind(addr, &opts).map_err(|e| {

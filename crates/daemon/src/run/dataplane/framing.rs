@@ -95,7 +95,7 @@ fn write_outer(hdr: &mut [u8], src: SocketAddr, dst: SocketAddr, payload_len: us
 }
 
 /// The IPv4 header checksum (RFC 791 §3.1): one's complement of the one's complement sum.
-fn ipv4_checksum(h: &[u8]) -> u16 {
+pub(super) fn ipv4_checksum(h: &[u8]) -> u16 {
     let mut sum: u32 = h
         .chunks(2)
         .map(|w| u32::from(u16::from_be_bytes([w[0], w.get(1).copied().unwrap_or(0)])))

@@ -21,6 +21,7 @@ use rampart_sys::tun::Tun;
 use rampart_sys::udp::UdpSocket;
 use rampart_sys::{BATCH_MAX, RecvMeta};
 
+use super::coalesce::{Coalescer, Frame};
 use super::framing::frame_udp_esp;
 use super::tables::Tables;
 use super::{BUF_LEN, HEADROOM, Shared, ToMain, report_sa_events};
@@ -50,6 +51,7 @@ struct Deliver {
     shared: Arc<Shared>,
     to_main: Sender<ToMain>,
     sa_events: Vec<SaEvent>,
+    coalesce: Coalescer,
 }
 
 impl RxPath {
@@ -66,6 +68,7 @@ impl RxPath {
                 shared,
                 to_main,
                 sa_events: Vec::new(),
+                coalesce: Coalescer::new(),
             },
             udp_bufs: vec![vec![0; 65536]; UDP_BATCH],
             raw_bufs: (0..RAW_BATCH)
@@ -107,6 +110,7 @@ impl RxPath {
                     udp_datagram(&mut self.ctx, &mut self.buf, local, m.src, d, now);
                 }
             }
+            self.ctx.flush();
             if got < UDP_BATCH {
                 return true;
             }
@@ -140,6 +144,7 @@ impl RxPath {
                     self.ctx.deliver(b, now);
                 }
             }
+            self.ctx.flush();
             if got < RAW_BATCH.min(BATCH_MAX) {
                 return true;
             }
@@ -171,7 +176,23 @@ fn udp_datagram(
     }
 }
 
+/// Writes what the coalescer produced to the TUN device.
+fn write_frame(tun: &Tun, f: Frame<'_>) -> io::Result<()> {
+    match f {
+        Frame::Plain(p) => tun.write_packet(p).map(|_| ()),
+        Frame::Super(p) => tun.write(p).map(|_| ()),
+    }
+}
+
 impl Deliver {
+    /// Writes what the coalescer still holds (at the end of each received batch).
+    fn flush(&mut self) {
+        let tun = &self.tun;
+        if let Err(e) = self.coalesce.flush(&mut |f| write_frame(tun, f)) {
+            log!(Debug, "write {}: {e}", tun.name());
+        }
+    }
+
     /// Unprotects the outer datagram in `buf` and writes the inner packet to the TUN device.
     fn deliver(&mut self, buf: &mut PacketBuf, now: Timestamp) {
         let spi = match rampart_dataplane::batch::inbound_spi(buf.data()) {
@@ -195,8 +216,9 @@ impl Deliver {
         }
         match verdict {
             InboundVerdict::Deliver => {
-                if let Err(e) = self.tun.write_packet(buf.data()) {
-                    log!(Debug, "write {}: {e}", self.tun.name());
+                let tun = &self.tun;
+                if let Err(e) = self.coalesce.push(buf.data(), &mut |f| write_frame(tun, f)) {
+                    log!(Debug, "write {}: {e}", tun.name());
                 }
             }
             InboundVerdict::Drop(reason) => log!(Debug, "SA {spi} dropped a packet: {reason}"),

@@ -48,6 +48,7 @@ use inbound::RxPath;
 use outbound::{Senders, TxPath};
 use tables::{ChildLimits, Tables};
 
+mod coalesce;
 mod framing;
 mod inbound;
 mod outbound;
