@@ -73,6 +73,13 @@ impl RawEspSocket {
         Ok(())
     }
 
+    /// Sets the receive and send buffer sizes (`SO_RCVBUFFORCE`/`SO_SNDBUFFORCE` where
+    /// privileged, else the capped `SO_RCVBUF`/`SO_SNDBUF`); best effort. The data plane wants
+    /// a few MiB: raw ESP has no GRO, so bursts arrive packet by packet.
+    pub fn set_buffer_bytes(&self, bytes: usize) {
+        crate::udp::set_buffers(&self.fd, bytes);
+    }
+
     /// Whether this is the IPv6 socket (ESP only on receive) rather than IPv4 (header included).
     pub fn is_ipv6(&self) -> bool {
         self.ipv6

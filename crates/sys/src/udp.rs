@@ -180,7 +180,7 @@ impl UdpSocket {
 
 /// Sets both buffer sizes, forcing past the sysctl caps where privileged; best effort (the
 /// socket works with any size).
-fn set_buffers(fd: &OwnedFd, bytes: usize) {
+pub(crate) fn set_buffers(fd: &OwnedFd, bytes: usize) {
     let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
     for (force, plain) in [
         (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),

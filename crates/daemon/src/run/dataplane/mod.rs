@@ -58,6 +58,8 @@ mod tables;
 pub(crate) const TUN_NAME: &str = "rampart0";
 /// The TUN device's MTU: room for the ESP, UDP and outer IP overhead under a 1500-byte path.
 pub(crate) const TUN_MTU: u32 = 1400;
+/// Socket buffer size of the raw ESP socket: room for bursts (no GRO there).
+const RAW_BUFFER_BYTES: usize = 8 << 20;
 /// Headroom kept in front of a packet for the outer headers.
 const HEADROOM: usize = 128;
 /// Packet buffer size: the largest datagram plus the headroom and trailer room.
@@ -209,6 +211,7 @@ impl DataPlane {
         let raw4 = RawEspSocket::open_v4(None)
             .inspect_err(|e| log!(Warn, "raw ESP socket: {e}: only ESP-in-UDP works"))
             .ok()
+            .inspect(|r| r.set_buffer_bytes(RAW_BUFFER_BYTES))
             .map(Arc::new);
         let shared = Arc::new(Shared {
             policies: Policies::build(config).map_err(io::Error::other)?,
