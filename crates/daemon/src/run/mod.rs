@@ -77,25 +77,38 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
     let mut control =
         ControlServer::bind(&socket_path, FIRST_CLIENT).map_err(io_err("control socket"))?;
     let mut poller = Poller::new(64).map_err(io_err("epoll"))?;
-    let waker = Waker::new().map_err(io_err("eventfd"))?;
+    let waker = Arc::new(Waker::new().map_err(io_err("eventfd"))?);
+    let dp = dataplane::DataPlane::open(&config, &sockets, clock, Some(Arc::clone(&waker)))
+        .inspect_err(|e| {
+            log!(
+                Warn,
+                "no data plane (TUN device {}): {e}",
+                dataplane::TUN_NAME
+            );
+        })
+        .ok();
+    // Worker threads read the NAT-T sockets themselves and hand IKE over (WAKER).
+    let workers = dp.as_ref().is_some_and(dataplane::DataPlane::threaded);
     for (i, s) in sockets.iter().enumerate() {
-        poller
-            .add(s, i as u64, Interest::READABLE)
-            .map_err(io_err("epoll add"))?;
+        if !(workers && s.local_addr().port() == sockets::NATT_PORT) {
+            poller
+                .add(s, i as u64, Interest::READABLE)
+                .map_err(io_err("epoll add"))?;
+        }
         log!(Info, "listening on UDP {}", s.local_addr());
     }
     poller
         .add(&signals, SIGNAL, Interest::READABLE)
         .map_err(io_err("epoll add"))?;
     poller
-        .add(&waker, WAKER, Interest::READABLE)
+        .add(&*waker, WAKER, Interest::READABLE)
         .map_err(io_err("epoll add"))?;
     poller
         .add(control.listener(), LISTENER, Interest::READABLE)
         .map_err(io_err("epoll add"))?;
     log!(Info, "control socket {}", socket_path.display());
-    match dataplane::DataPlane::open(&config, &sockets) {
-        Ok(dp) => {
+    if let Some(dp) = dp {
+        if !workers {
             poller
                 .add(dp.tun(), TUN, Interest::READABLE)
                 .map_err(io_err("epoll add"))?;
@@ -104,14 +117,9 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
                     .add(raw, RAW_ESP, Interest::READABLE)
                     .map_err(io_err("epoll add"))?;
             }
-            log!(Info, "data plane on {}", dp.tun().name());
-            engine.set_dataplane(dp);
         }
-        Err(e) => log!(
-            Warn,
-            "no data plane (TUN device {}): {e}",
-            dataplane::TUN_NAME
-        ),
+        log!(Info, "data plane on {}", dp.tun().name());
+        engine.set_dataplane(dp);
     }
 
     engine.start(&sockets);
@@ -140,6 +148,13 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
                 }
                 WAKER => {
                     let _ = waker.drain();
+                    let datagrams = engine
+                        .dataplane_mut()
+                        .map(dataplane::DataPlane::take_ike)
+                        .unwrap_or_default();
+                    for d in datagrams {
+                        engine.handle_datagram(&sockets, d);
+                    }
                 }
                 LISTENER => {
                     for (t, fd) in control.accept() {

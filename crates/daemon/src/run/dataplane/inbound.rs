@@ -11,7 +11,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::Sender;
 
 use rampart_dataplane::lifetime::SaEvent;
 use rampart_dataplane::snapshot::SnapshotReader;
@@ -24,7 +23,7 @@ use rampart_sys::{BATCH_MAX, RecvMeta};
 use super::coalesce::{Coalescer, Frame};
 use super::framing::frame_udp_esp;
 use super::tables::Tables;
-use super::{BUF_LEN, HEADROOM, Shared, ToMain, report_sa_events};
+use super::{BUF_LEN, HEADROOM, MainLink, Shared, ToMain, report_sa_events};
 use crate::run::log::log;
 use crate::run::sockets::{Datagram, NATT_PORT};
 
@@ -49,7 +48,7 @@ struct Deliver {
     tun: Arc<Tun>,
     tables: SnapshotReader<Tables>,
     shared: Arc<Shared>,
-    to_main: Sender<ToMain>,
+    to_main: MainLink,
     sa_events: Vec<SaEvent>,
     coalesce: Coalescer,
 }
@@ -59,7 +58,7 @@ impl RxPath {
         tun: Arc<Tun>,
         tables: SnapshotReader<Tables>,
         shared: Arc<Shared>,
-        to_main: Sender<ToMain>,
+        to_main: MainLink,
     ) -> Self {
         Self {
             ctx: Deliver {
@@ -76,6 +75,11 @@ impl RxPath {
                 .collect(),
             buf: PacketBuf::new(BUF_LEN, HEADROOM),
         }
+    }
+
+    /// Whether anything went to the main thread since the last call.
+    pub(super) fn take_notified(&mut self) -> bool {
+        self.ctx.to_main.take_notified()
     }
 
     /// Reads what NAT-T socket `sock` has (bounded): ESP is delivered, the rest handed to the
@@ -164,7 +168,7 @@ fn udp_datagram(
     now: Timestamp,
 ) {
     if !(local.port() == NATT_PORT && d.len() >= 8 && d[..4] != [0, 0, 0, 0]) {
-        let _ = ctx.to_main.send(ToMain::Ike(Datagram {
+        ctx.to_main.send(ToMain::Ike(Datagram {
             local,
             remote,
             bytes: d.to_vec(),
@@ -212,7 +216,7 @@ impl Deliver {
         };
         let verdict = sa.unprotect(buf, now, &mut self.sa_events);
         if !self.sa_events.is_empty() {
-            report_sa_events(&mut self.sa_events, &self.to_main, |spi| spi);
+            report_sa_events(&mut self.sa_events, &mut self.to_main, |spi| spi);
         }
         match verdict {
             InboundVerdict::Deliver => {

@@ -32,12 +32,14 @@ use rampart_dataplane::snapshot::SnapshotCell;
 use rampart_ike::{ChildSa, Instant, Mode};
 use rampart_policy::TrafficSelector;
 use rampart_sys::netlink::Netlink;
+use rampart_sys::poll::Waker;
 use rampart_sys::raw::RawEspSocket;
 use rampart_sys::rtnl::{LinkChange, Prefix, Route};
 use rampart_sys::tun::{Tun, TunOptions};
 use rampart_sys::udp::UdpSocket;
 use serde_json::Value;
 
+use super::clock::Clock;
 use super::log::log;
 use super::policy::Policies;
 use super::sockets::{Datagram, NATT_PORT, Sockets};
@@ -47,12 +49,14 @@ use framing::inner_addrs;
 use inbound::RxPath;
 use outbound::{Senders, TxPath};
 use tables::{ChildLimits, Tables};
+use worker::{RxSources, Workers};
 
 mod coalesce;
 mod framing;
 mod inbound;
 mod outbound;
 mod tables;
+mod worker;
 
 /// The TUN device's name.
 pub(crate) const TUN_NAME: &str = "rampart0";
@@ -97,6 +101,32 @@ enum ToMain {
     Ike(Datagram),
 }
 
+/// A packet path's end of the channel to the main thread, remembering whether it sent
+/// anything (a worker then rings the main loop's waker, once per batch).
+struct MainLink {
+    tx: Sender<ToMain>,
+    notified: bool,
+}
+
+impl MainLink {
+    fn new(tx: Sender<ToMain>) -> Self {
+        Self {
+            tx,
+            notified: false,
+        }
+    }
+
+    fn send(&mut self, m: ToMain) {
+        // The receiver lives as long as the data plane, which outlives its paths.
+        let _ = self.tx.send(m);
+        self.notified = true;
+    }
+
+    fn take_notified(&mut self) -> bool {
+        std::mem::take(&mut self.notified)
+    }
+}
+
 /// Drops outside any SA, counted by every path.
 #[derive(Debug, Default)]
 struct Stats {
@@ -126,8 +156,18 @@ pub(crate) struct DataPlane {
     from_paths: Receiver<ToMain>,
     /// IKE datagrams the paths found on the NAT-T sockets, for the engine.
     ike: Vec<Datagram>,
-    tx: TxPath,
-    rx: RxPath,
+    paths: Paths,
+    /// Sends what waited in a trap queue (on the main thread, beside the workers).
+    held_tx: TxPath,
+    clock: Clock,
+}
+
+/// Where the packet paths run.
+enum Paths {
+    /// In the event loop, called on readiness of the TUN device and the sockets.
+    Inline { tx: Box<TxPath>, rx: Box<RxPath> },
+    /// In worker threads ([`worker`]); stopped when the data plane is dropped.
+    Threaded(#[allow(dead_code)] Workers),
 }
 
 fn ts_prefix(ts: &TrafficSelector) -> Option<Prefix> {
@@ -143,7 +183,7 @@ fn stamp(now: Instant) -> Timestamp {
 /// SPI (`child_of` maps the SA's own SPI to it), and sends them to the main thread.
 fn report_sa_events(
     events: &mut Vec<SaEvent>,
-    to_main: &Sender<ToMain>,
+    to_main: &mut MainLink,
     child_of: impl Fn(u32) -> u32,
 ) {
     for e in events.drain(..) {
@@ -159,7 +199,7 @@ fn report_sa_events(
             }
             _ => continue,
         };
-        let _ = to_main.send(ToMain::Event(ev));
+        to_main.send(ToMain::Event(ev));
     }
 }
 
@@ -186,7 +226,15 @@ impl DataPlane {
     /// selectors into it and opens the raw IPv4 ESP socket (a failure of the last is logged:
     /// UDP-encapsulated SAs still work). ESP-in-UDP leaves by handles on `sockets`' NAT-T
     /// sockets.
-    pub(crate) fn open(config: &Config, sockets: &Sockets) -> io::Result<Self> {
+    ///
+    /// With `waker` (the event loop's) and more than one core the packet paths run in worker
+    /// threads ([`worker`]; `RAMPART_DP_THREADS=0` keeps them inline).
+    pub(crate) fn open(
+        config: &Config,
+        sockets: &Sockets,
+        clock: Clock,
+        waker: Option<Arc<Waker>>,
+    ) -> io::Result<Self> {
         let tun = Arc::new(open_tun()?);
         let ifindex = tun.ifindex()?;
         let mut nl = Netlink::open()?;
@@ -219,23 +267,41 @@ impl DataPlane {
         });
         let cell = SnapshotCell::new(Tables::default());
         let (to_main, from_paths) = channel();
-        let senders = Senders {
-            natt: natt_handles(sockets)?,
-            raw4: raw4.clone(),
+        let new_tx = || -> io::Result<TxPath> {
+            let senders = Senders {
+                natt: natt_handles(sockets)?,
+                raw4: raw4.clone(),
+            };
+            Ok(TxPath::new(
+                Arc::clone(&tun),
+                senders,
+                cell.reader(),
+                Arc::clone(&shared),
+                MainLink::new(to_main.clone()),
+            ))
         };
-        let tx = TxPath::new(
-            Arc::clone(&tun),
-            senders,
-            cell.reader(),
-            Arc::clone(&shared),
-            to_main.clone(),
-        );
+        let (tx, held_tx) = (new_tx()?, new_tx()?);
         let rx = RxPath::new(
             Arc::clone(&tun),
             cell.reader(),
             Arc::clone(&shared),
-            to_main,
+            MainLink::new(to_main),
         );
+        let paths = match waker {
+            Some(waker) if worker_threads() > 0 => {
+                let sources = RxSources {
+                    natt: natt_handles(sockets)?,
+                    raw4: raw4.clone(),
+                };
+                let w = Workers::start(tx, rx, Arc::clone(&tun), sources, clock, waker)?;
+                log!(Info, "data plane: transmit and receive worker threads");
+                Paths::Threaded(w)
+            }
+            _ => Paths::Inline {
+                tx: Box::new(tx),
+                rx: Box::new(rx),
+            },
+        };
         Ok(Self {
             tun,
             raw4,
@@ -247,9 +313,24 @@ impl DataPlane {
             events: Vec::new(),
             from_paths,
             ike: Vec::new(),
-            tx,
-            rx,
+            paths,
+            held_tx,
+            clock,
         })
+    }
+
+    /// Whether the packet paths run in worker threads: the event loop must then leave the TUN
+    /// device, the raw ESP socket and the NAT-T sockets to them, and collect IKE datagrams
+    /// with [`Self::take_ike`] when its waker rings.
+    pub(crate) fn threaded(&self) -> bool {
+        matches!(self.paths, Paths::Threaded(_))
+    }
+
+    /// The IKE datagrams (and keepalives) the receive worker found on the NAT-T sockets; also
+    /// takes in everything else the workers reported.
+    pub(crate) fn take_ike(&mut self) -> Vec<Datagram> {
+        self.drain();
+        std::mem::take(&mut self.ike)
     }
 
     /// The TUN device, to register with the poller.
@@ -303,28 +384,32 @@ impl DataPlane {
 
     /// Reads, protects and sends what the TUN device has (bounded).
     pub(crate) fn tun_readable(&mut self, now: Instant) {
-        self.tx.tun_readable(stamp(now));
-        self.drain(now);
+        if let Paths::Inline { tx, .. } = &mut self.paths {
+            tx.tun_readable(stamp(now));
+        }
+        self.drain();
     }
 
     /// Reads what the raw ESP socket has and delivers it (bounded).
     pub(crate) fn raw_readable(&mut self, now: Instant) {
-        if let Some(raw) = self.raw4.clone() {
-            self.rx.raw_readable(&raw, stamp(now));
+        if let (Paths::Inline { rx, .. }, Some(raw)) = (&mut self.paths, &self.raw4) {
+            rx.raw_readable(raw, stamp(now));
         }
-        self.drain(now);
+        self.drain();
     }
 
     /// Reads what the NAT-T socket `sock` has (bounded): ESP is delivered here, the IKE
     /// datagrams (and keepalives) are returned for the engine.
     pub(crate) fn udp_readable(&mut self, sock: &UdpSocket, now: Instant) -> Vec<Datagram> {
-        self.rx.udp_readable(sock, stamp(now));
-        self.drain(now);
-        std::mem::take(&mut self.ike)
+        if let Paths::Inline { rx, .. } = &mut self.paths {
+            rx.udp_readable(sock, stamp(now));
+        }
+        self.take_ike()
     }
 
     /// Takes in what the packet paths reported: holds trapped packets, queues events.
-    fn drain(&mut self, now: Instant) {
+    fn drain(&mut self) {
+        let now = self.clock.now();
         while let Ok(m) = self.from_paths.try_recv() {
             match m {
                 ToMain::NoSa { packet, src, dst } => {
@@ -350,6 +435,7 @@ impl DataPlane {
 
     /// What the engine must act on since the last call.
     pub(crate) fn take_events(&mut self) -> Vec<DataPlaneEvent> {
+        self.drain();
         std::mem::take(&mut self.events)
     }
 
@@ -363,8 +449,8 @@ impl DataPlane {
         let ready = self.traps.release(now, |p| {
             inner_addrs(p).is_some_and(|(s, d)| tables.outbound_for(s, d).is_some())
         });
-        self.tx.send_plain(&ready, stamp(now));
-        self.drain(now);
+        self.held_tx.send_plain(&ready, stamp(now));
+        self.drain();
     }
 
     /// Adds each child's packet and byte counters (keyed by its inbound SPI, as `spi_in`
@@ -416,6 +502,22 @@ impl DataPlane {
                 .map(|t| format!("{}/{}", t.connection, t.child))
                 .collect::<Vec<_>>(),
         })
+    }
+}
+
+/// Worker threads to run the packet paths in: `RAMPART_DP_THREADS` (0: inline in the event
+/// loop; any other number: the two workers), else two when the machine has more than one core.
+fn worker_threads() -> usize {
+    match std::env::var("RAMPART_DP_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        Some(0) => 0,
+        Some(_) => 2,
+        None => match std::thread::available_parallelism() {
+            Ok(n) if n.get() > 1 => 2,
+            _ => 0,
+        },
     }
 }
 

@@ -15,7 +15,6 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::Sender;
 
 use rampart_dataplane::lifetime::SaEvent;
 use rampart_dataplane::snapshot::SnapshotReader;
@@ -29,7 +28,7 @@ use rampart_sys::{GATHER_MAX, Transmit};
 
 use super::framing::{inner_addrs, outer_len};
 use super::tables::Tables;
-use super::{HEADROOM, Shared, ToMain, report_sa_events};
+use super::{HEADROOM, MainLink, Shared, ToMain, report_sa_events};
 use crate::run::log::log;
 use crate::run::policy::Outbound as PolicyVerdict;
 
@@ -79,7 +78,7 @@ pub(super) struct TxPath {
     senders: Senders,
     tables: SnapshotReader<Tables>,
     shared: Arc<Shared>,
-    to_main: Sender<ToMain>,
+    to_main: MainLink,
     /// One TUN read (virtio-net header + up to 64 KiB).
     read_buf: Vec<u8>,
     /// The batch: protected packets `bufs[..len]` and where each goes.
@@ -95,7 +94,7 @@ impl TxPath {
         senders: Senders,
         tables: SnapshotReader<Tables>,
         shared: Arc<Shared>,
-        to_main: Sender<ToMain>,
+        to_main: MainLink,
     ) -> Self {
         Self {
             tun,
@@ -111,6 +110,11 @@ impl TxPath {
             len: 0,
             sa_events: Vec::new(),
         }
+    }
+
+    /// Whether anything went to the main thread since the last call.
+    pub(super) fn take_notified(&mut self) -> bool {
+        self.to_main.take_notified()
     }
 
     /// Reads, protects and sends what the TUN device has (bounded); returns whether it stopped
@@ -212,7 +216,7 @@ impl TxPath {
         };
         let tables = self.tables.current();
         let Some(o) = tables.outbound_for(src, dst) else {
-            let _ = self.to_main.send(ToMain::NoSa {
+            self.to_main.send(ToMain::NoSa {
                 packet: buf.data().to_vec(),
                 src,
                 dst,
@@ -222,7 +226,7 @@ impl TxPath {
         let verdict = o.sa.protect(buf, now, &mut self.sa_events);
         if !self.sa_events.is_empty() {
             let in_spi = o.in_spi;
-            report_sa_events(&mut self.sa_events, &self.to_main, |_| in_spi);
+            report_sa_events(&mut self.sa_events, &mut self.to_main, |_| in_spi);
         }
         if let OutboundVerdict::Drop(reason) = verdict {
             log!(Debug, "outbound packet dropped: {reason}");
