@@ -267,6 +267,102 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
             "ESP in UDP exactly when encap is on"
         );
     }
+    if start == "start" {
+        bulk_tcp_leaves_as_mtu_sized_esp(&[&hosta, &gwa, &gwb, &hostb], tag, &dir, [&sa, &sb]);
+    }
+}
+
+/// A bulk TCP transfer hosta → hostb: the TUN device hands gwa TSO super-packets (up to
+/// 64 KiB), which must leave as ESP packets that fit the 1500-byte path (tshark on the WAN
+/// link, with GSO off there so that it sees what a real wire would carry), arrive whole, and
+/// be counted exactly on both sides.
+fn bulk_tcp_leaves_as_mtu_sized_esp(ns: &[&String; 4], tag: &str, dir: &Path, socks: [&Path; 2]) {
+    let [hosta, gwa, gwb, hostb] = *ns;
+    let pid = std::process::id();
+    // Software segmentation before the capture point (a veth otherwise carries GSO trains).
+    ip(&[
+        "-n",
+        gwa,
+        "link",
+        "set",
+        "dev",
+        &format!("rt{pid}{tag}1x"),
+        "gso_max_segs",
+        "1",
+    ]);
+    ip(&[
+        "-n",
+        gwb,
+        "link",
+        "set",
+        "dev",
+        &format!("rt{pid}{tag}1y"),
+        "gso_max_segs",
+        "1",
+    ]);
+    let bytes = 8 << 20;
+    let server = Command::new("ip")
+        .args(["netns", "exec", hostb, "python3", "-c"])
+        .arg(
+            "import socket\ns = socket.socket()\ns.bind(('203.0.113.10', 5001))\ns.listen(1)\n\
+             c, _ = s.accept()\nn = 0\nwhile True:\n    d = c.recv(1 << 16)\n    if not d: break\n\
+             \x20   n += len(d)\nprint(n)\n",
+        )
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 starts");
+    std::thread::sleep(Duration::from_millis(500));
+    let capture = Capture::start(gwa, &format!("rt{pid}{tag}1x"), &dir.join("bulk.pcap"));
+    let client = Command::new("ip")
+        .args(["netns", "exec", hosta, "python3", "-c"])
+        .arg(format!(
+            "import socket\nc = socket.create_connection(('203.0.113.10', 5001), timeout=10)\n\
+             c.sendall(bytes({bytes}))\nc.close()\n"
+        ))
+        .status()
+        .expect("python3 runs");
+    assert!(client.success(), "the client sent everything");
+    let out = server.wait_with_output().expect("server ends");
+    let got = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(got.trim(), bytes.to_string(), "hostb received every byte");
+    let a = status(gwa, socks[0]).expect("A answers");
+    assert!(
+        a["dataplane"]["tun_gso_reads"].as_u64() > Some(0),
+        "gwa read TSO super-packets from its TUN device: {}",
+        a["dataplane"]
+    );
+    let (ca, cb) = (
+        child(&sa_list(gwa, socks[0]).expect("A answers")).expect("A's child"),
+        child(&sa_list(gwb, socks[1]).expect("B answers")).expect("B's child"),
+    );
+    assert_eq!(
+        counter(&ca, "out_packets"),
+        counter(&cb, "in_packets"),
+        "{ca} {cb}"
+    );
+    assert_eq!(
+        counter(&cb, "out_packets"),
+        counter(&ca, "in_packets"),
+        "{ca} {cb}"
+    );
+    assert_eq!(counter(&cb, "in_drops"), 0, "{cb}");
+    if let Some(mut cap) = capture {
+        cap.wait();
+        let big = cap.read(&["-Y", "frame.len > 1514 || ip.len > 1500"]);
+        assert!(big.trim().is_empty(), "packets over the path MTU: {big}");
+        let clear = cap.read(&["-Y", "tcp"]);
+        assert!(
+            clear.trim().is_empty(),
+            "TCP in the clear on the WAN: {clear}"
+        );
+        let full = cap.read(&["-Y", "esp && ip.src == 192.0.2.1 && ip.len >= 1400"]);
+        let n = full.lines().count();
+        // Each carries under 1400 bytes of TCP payload (the TUN MTU), so at least this many.
+        assert!(
+            n >= bytes / 1400,
+            "{n} full-size ESP packets carried the {bytes} bytes"
+        );
+    }
 }
 
 /// A tshark capture on one link, started before the traffic and read after it.

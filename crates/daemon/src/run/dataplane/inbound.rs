@@ -23,7 +23,7 @@ use rampart_sys::{BATCH_MAX, RecvMeta};
 use super::coalesce::{Coalescer, Frame};
 use super::framing::frame_udp_esp;
 use super::tables::Tables;
-use super::{BUF_LEN, HEADROOM, MainLink, Shared, ToMain, report_sa_events};
+use super::{BUF_LEN, HEADROOM, MainLink, Shared, Stats, ToMain, report_sa_events};
 use crate::run::log::log;
 use crate::run::sockets::{Datagram, NATT_PORT};
 
@@ -181,18 +181,21 @@ fn udp_datagram(
 }
 
 /// Writes what the coalescer produced to the TUN device.
-fn write_frame(tun: &Tun, f: Frame<'_>) -> io::Result<()> {
+fn write_frame(tun: &Tun, stats: &Stats, f: Frame<'_>) -> io::Result<()> {
     match f {
         Frame::Plain(p) => tun.write_packet(p).map(|_| ()),
-        Frame::Super(p) => tun.write(p).map(|_| ()),
+        Frame::Super(p) => {
+            stats.tun_gso_writes.fetch_add(1, Ordering::Relaxed);
+            tun.write(p).map(|_| ())
+        }
     }
 }
 
 impl Deliver {
     /// Writes what the coalescer still holds (at the end of each received batch).
     fn flush(&mut self) {
-        let tun = &self.tun;
-        if let Err(e) = self.coalesce.flush(&mut |f| write_frame(tun, f)) {
+        let (tun, st) = (&self.tun, &self.shared.stats);
+        if let Err(e) = self.coalesce.flush(&mut |f| write_frame(tun, st, f)) {
             log!(Debug, "write {}: {e}", tun.name());
         }
     }
@@ -220,8 +223,11 @@ impl Deliver {
         }
         match verdict {
             InboundVerdict::Deliver => {
-                let tun = &self.tun;
-                if let Err(e) = self.coalesce.push(buf.data(), &mut |f| write_frame(tun, f)) {
+                let (tun, st) = (&self.tun, &self.shared.stats);
+                if let Err(e) = self
+                    .coalesce
+                    .push(buf.data(), &mut |f| write_frame(tun, st, f))
+                {
                     log!(Debug, "write {}: {e}", tun.name());
                 }
             }

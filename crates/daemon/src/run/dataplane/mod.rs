@@ -134,6 +134,10 @@ struct Stats {
     unknown_spi_in: AtomicU64,
     send_errors: AtomicU64,
     bad_tun_packets: AtomicU64,
+    /// TUN reads that were TSO/USO super-packets.
+    tun_gso_reads: AtomicU64,
+    /// Coalesced super-packets written to the TUN device.
+    tun_gso_writes: AtomicU64,
 }
 
 /// What the packet paths share with the main thread, read-only but for atomics.
@@ -494,6 +498,8 @@ impl DataPlane {
             "unknown_spi_in": n(&st.unknown_spi_in),
             "send_errors": n(&st.send_errors),
             "bad_tun_packets": n(&st.bad_tun_packets),
+            "tun_gso_reads": n(&st.tun_gso_reads),
+            "tun_gso_writes": n(&st.tun_gso_writes),
             "trap_dropped": self.traps.dropped,
             "policy_drops": self.shared.policies.drops_json(),
             "traps": self

@@ -167,6 +167,10 @@ impl TxPath {
             .and_then(|(hdr, pkt)| Segments::new(&hdr, pkt));
         match segments {
             Ok(mut segs) => {
+                if segs.count() > 1 {
+                    let st = &self.shared.stats;
+                    st.tun_gso_reads.fetch_add(1, Ordering::Relaxed);
+                }
                 if self.len + segs.count() > GATHER_MAX {
                     self.flush();
                 }
