@@ -125,7 +125,7 @@ impl UdpSocket {
         };
         let size = first.len();
         let uniform = rest.split_last().is_none_or(|(last, mid)| {
-            last.len() <= size && last.len() > 0 && mid.iter().all(|s| s.len() == size)
+            last.len() <= size && !last.is_empty() && mid.iter().all(|s| s.len() == size)
         });
         if !uniform || segments.len() > mmsg::GATHER_MAX {
             return Err(io::Error::new(
