@@ -4,7 +4,8 @@
 //! Datagrams go to the [`Endpoint`](rampart_ike::Endpoint) and the [`IkeSa`](rampart_ike::IkeSa)
 //! it names, in the engine's call order ([`engine`]); the loop sleeps until the earliest
 //! `poll_timeout`. Child SAs are kept in the [`table`] for display and installed in the
-//! [`dataplane`] (TUN device, ESP over UDP 4500 or raw IP), which runs in the same loop.
+//! [`dataplane`] (TUN device, ESP over UDP 4500 or raw IP), whose packet paths run in two worker
+//! threads (or inline in this loop); they hand IKE datagrams from port 4500 back through the waker.
 
 mod clock;
 mod control;

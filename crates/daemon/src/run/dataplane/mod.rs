@@ -1,17 +1,21 @@
-//! The first data plane of `rampart run` (DESIGN.md §2), single-threaded in the event loop: a
-//! TUN device the remote subnets are routed into, the ESP SAs the IKE engine negotiated, and the
-//! packet paths between them.
+//! The data plane of `rampart run` (DESIGN.md §2, §3): a TUN device the remote subnets are
+//! routed into, the ESP SAs the IKE engine negotiated, and the packet paths between them, in
+//! batches and (by default) in two worker threads ([`worker`]).
 //!
-//! - Outbound: a packet read from the TUN device goes to the child SA whose remote traffic
-//!   selectors hold its destination (and local ones its source), is protected in place
-//!   (`transform.rs` buffer contract: the result is the whole outer datagram) and sent: with UDP
-//!   encapsulation (RFC 3948) the outer IP and UDP headers are stripped and the ESP bytes leave
-//!   from the NAT-T socket; without, the whole IPv4 datagram leaves by the raw ESP socket
-//!   (`IP_HDRINCL`). No SA: a packet a trap covers waits for its SA and the engine is asked to
-//!   negotiate it ([`super::trap`]); any other is dropped and counted.
-//! - Inbound: an ESP datagram from UDP 4500 gets a minimal outer IP and UDP header written in
-//!   front of it (the transform wants the outer header), a raw ESP packet arrives with its IPv4
-//!   header; the SA is found by SPI, unprotected, and the inner packet written to the TUN device.
+//! - Outbound ([`outbound`]): a TUN read — up to 64 KiB of one TCP flow with TSO — is cut into
+//!   segments; each goes through the SPD ([`super::policy`]) to the child SA whose selectors
+//!   hold it, is protected in place (`transform.rs` buffer contract: the result is the whole
+//!   outer datagram) and joins the batch: with UDP encapsulation (RFC 3948) the outer IP and UDP
+//!   headers are stripped and the ESP bytes leave from the NAT-T socket as a GSO train; without,
+//!   the whole IPv4 datagram leaves by the raw ESP socket (`IP_HDRINCL`). No SA: the packet goes
+//!   to the main thread, where a trap covering it holds it and asks the engine to negotiate
+//!   ([`super::trap`]); any other is dropped and counted.
+//! - Inbound ([`inbound`]): ESP datagrams from UDP 4500 (GRO trains, `recvmmsg`) get a minimal
+//!   outer IP and UDP header written in front (the transform wants the outer header), raw ESP
+//!   arrives with its IPv4 header; the SA is found by SPI, unprotected, and the inner packets
+//!   joined into super-packets ([`coalesce`]) for the TUN device.
+//! - SAs ([`tables`]): the main thread edits its copy and publishes it whole; the paths read
+//!   their snapshot once per batch. Counters are the SAs' atomics, exact across threads.
 //!
 //! Routes: at startup every tunnel-mode child's `remote_ts` prefixes are routed into the TUN
 //! device in the main table (a route per prefix; selectors that are not a prefix are skipped).
@@ -171,7 +175,10 @@ enum Paths {
     /// In the event loop, called on readiness of the TUN device and the sockets.
     Inline { tx: Box<TxPath>, rx: Box<RxPath> },
     /// In worker threads ([`worker`]); stopped when the data plane is dropped.
-    Threaded(#[allow(dead_code)] Workers),
+    Threaded {
+        /// Held to keep them running.
+        _workers: Workers,
+    },
 }
 
 fn ts_prefix(ts: &TrafficSelector) -> Option<Prefix> {
@@ -299,7 +306,7 @@ impl DataPlane {
                 };
                 let w = Workers::start(tx, rx, Arc::clone(&tun), sources, clock, waker)?;
                 log!(Info, "data plane: transmit and receive worker threads");
-                Paths::Threaded(w)
+                Paths::Threaded { _workers: w }
             }
             _ => Paths::Inline {
                 tx: Box::new(tx),
@@ -327,7 +334,7 @@ impl DataPlane {
     /// device, the raw ESP socket and the NAT-T sockets to them, and collect IKE datagrams
     /// with [`Self::take_ike`] when its waker rings.
     pub(crate) fn threaded(&self) -> bool {
-        matches!(self.paths, Paths::Threaded(_))
+        matches!(self.paths, Paths::Threaded { .. })
     }
 
     /// The IKE datagrams (and keepalives) the receive worker found on the NAT-T sockets; also
