@@ -21,8 +21,6 @@
 //! +-------------------------------+
 //! ```
 
-use rampart_wire::checksum;
-
 /// `flags`: the checksum from `csum_start` to the end is still to be computed and stored at
 /// `csum_start + csum_offset` (the field holds the pseudo-header sum meanwhile).
 pub const F_NEEDS_CSUM: u8 = 1;
@@ -170,7 +168,7 @@ pub fn complete_checksum(hdr: &VnetHdr, pkt: &mut [u8]) -> Result<(), OffloadErr
             "virtio_net_hdr csum_start/csum_offset",
         ));
     }
-    let mut sum = checksum::checksum(&pkt[start..]);
+    let mut sum = !crate::gso::ones_sum(&pkt[start..]);
     if hdr.csum_offset == 6 && sum == 0 {
         // UDP (RFC 768): a computed zero is sent as all ones.
         sum = 0xffff;
