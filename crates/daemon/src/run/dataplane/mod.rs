@@ -66,6 +66,8 @@ mod worker;
 pub(crate) const TUN_NAME: &str = "rampart0";
 /// The TUN device's MTU: room for the ESP, UDP and outer IP overhead under a 1500-byte path.
 pub(crate) const TUN_MTU: u32 = 1400;
+/// The most data-plane worker threads (transmit workers + the receive worker).
+const MAX_WORKERS: usize = 8;
 /// Socket buffer size of the raw ESP socket: room for bursts (no GRO there).
 const RAW_BUFFER_BYTES: usize = 8 << 20;
 /// Headroom kept in front of a packet for the outer headers.
@@ -214,16 +216,23 @@ fn report_sa_events(
     }
 }
 
-/// Opens the TUN device in virtio-net header mode (TSO and checksum offloads on), sets its MTU
-/// and brings it up.
-fn open_tun() -> io::Result<Tun> {
+/// Opens the TUN device in virtio-net header mode (TSO and checksum offloads on) with `queues`
+/// queues (multi-queue when more than one), sets its MTU and brings it up.
+fn open_tun(queues: usize) -> io::Result<Vec<Tun>> {
     let opts = TunOptions {
         vnet_hdr: true,
         ..TunOptions::default()
     };
-    let tun = Tun::open(TUN_NAME, &opts)?;
+    let tun = if queues > 1 {
+        Tun::open_queues(TUN_NAME, queues, &opts)?
+    } else {
+        vec![Tun::open(TUN_NAME, &opts)?]
+    };
+    let first = tun
+        .first()
+        .ok_or_else(|| io::Error::other("no TUN queue"))?;
     Netlink::open()?.set_link(
-        tun.ifindex()?,
+        first.ifindex()?,
         &LinkChange {
             up: Some(true),
             mtu: Some(TUN_MTU),
@@ -246,7 +255,13 @@ impl DataPlane {
         clock: Clock,
         waker: Option<Arc<Waker>>,
     ) -> io::Result<Self> {
-        let tun = Arc::new(open_tun()?);
+        let workers = if waker.is_some() { worker_threads() } else { 0 };
+        // One TUN queue per transmit worker (the kernel spreads flows over them).
+        let queues: Vec<Arc<Tun>> = open_tun(workers.saturating_sub(1).max(1))?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+        let tun = Arc::clone(&queues[0]);
         let ifindex = tun.ifindex()?;
         let mut nl = Netlink::open()?;
         let mut limits = HashMap::new();
@@ -278,20 +293,21 @@ impl DataPlane {
         });
         let cell = SnapshotCell::new(Tables::default());
         let (to_main, from_paths) = channel();
-        let new_tx = || -> io::Result<TxPath> {
+        let new_tx = |tun: &Arc<Tun>| -> io::Result<TxPath> {
             let senders = Senders {
                 natt: natt_handles(sockets)?,
                 raw4: raw4.clone(),
             };
             Ok(TxPath::new(
-                Arc::clone(&tun),
+                Arc::clone(tun),
                 senders,
                 cell.reader(),
                 Arc::clone(&shared),
                 MainLink::new(to_main.clone()),
             ))
         };
-        let (tx, held_tx) = (new_tx()?, new_tx()?);
+        let held_tx = new_tx(&tun)?;
+        let mut txs = queues.iter().map(new_tx).collect::<io::Result<Vec<_>>>()?;
         let rx = RxPath::new(
             Arc::clone(&tun),
             cell.reader(),
@@ -299,17 +315,21 @@ impl DataPlane {
             MainLink::new(to_main),
         );
         let paths = match waker {
-            Some(waker) if worker_threads() > 0 => {
+            Some(waker) if workers > 0 => {
                 let sources = RxSources {
                     natt: natt_handles(sockets)?,
                     raw4: raw4.clone(),
                 };
-                let w = Workers::start(tx, rx, Arc::clone(&tun), sources, clock, waker)?;
-                log!(Info, "data plane: transmit and receive worker threads");
+                let n = txs.len();
+                let w = Workers::start(txs, rx, sources, clock, waker)?;
+                log!(
+                    Info,
+                    "data plane: {n} transmit worker(s) and a receive worker"
+                );
                 Paths::Threaded { _workers: w }
             }
             _ => Paths::Inline {
-                tx: Box::new(tx),
+                tx: Box::new(txs.remove(0)),
                 rx: Box::new(rx),
             },
         };
@@ -518,19 +538,17 @@ impl DataPlane {
     }
 }
 
-/// Worker threads to run the packet paths in: `RAMPART_DP_THREADS` (0: inline in the event
-/// loop; any other number: the two workers), else two when the machine has more than one core.
+/// Worker threads to run the packet paths in: `RAMPART_DP_THREADS` if set (0: inline in the
+/// event loop; n >= 2: n - 1 transmit workers, each on its own TUN queue, and one receive
+/// worker; 1 counts as 2), else the machine's cores capped at [`MAX_WORKERS`] (inline on one).
 fn worker_threads() -> usize {
-    match std::env::var("RAMPART_DP_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        Some(0) => 0,
-        Some(_) => 2,
-        None => match std::thread::available_parallelism() {
-            Ok(n) if n.get() > 1 => 2,
-            _ => 0,
-        },
+    let env = std::env::var("RAMPART_DP_THREADS").ok();
+    if let Some(n) = env.and_then(|v| v.parse::<usize>().ok()) {
+        return if n == 0 { 0 } else { n.clamp(2, MAX_WORKERS) };
+    }
+    match std::thread::available_parallelism().map_or(1, std::num::NonZero::get) {
+        1 => 0,
+        n => n.min(MAX_WORKERS),
     }
 }
 

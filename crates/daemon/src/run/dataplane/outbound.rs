@@ -112,6 +112,11 @@ impl TxPath {
         }
     }
 
+    /// The TUN queue this path reads.
+    pub(super) fn tun(&self) -> &Tun {
+        &self.tun
+    }
+
     /// Whether anything went to the main thread since the last call.
     pub(super) fn take_notified(&mut self) -> bool {
         self.to_main.take_notified()

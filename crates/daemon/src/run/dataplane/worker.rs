@@ -1,18 +1,20 @@
 //! Data-plane worker threads (DESIGN.md §3): the packet paths off the IKE event loop.
 //!
-//! Two workers per daemon, each with its own poller: `dp-tx` owns the outbound path (reads the
-//! TUN device, sends ESP), `dp-rx` the inbound one (reads the NAT-T sockets — handles on the
+//! Each worker has its own poller: `dp-tx<i>` own the outbound path (each reads its own queue
+//! of the multi-queue TUN device, where the kernel spreads flows, and sends ESP), `dp-rx` the
+//! inbound one (reads the NAT-T sockets — handles on the
 //! engine's own sockets, which the main loop then leaves alone — and the raw ESP socket, writes
 //! the TUN device). They see the SA tables through their snapshot readers (one atomic load per
 //! batch, no lock), count on the SAs' atomics, and hand the main thread what is its business —
 //! IKE datagrams from port 4500, packets with no SA (for the traps), lifetime events — over a
 //! channel, ringing the main loop's [`Waker`] once per batch that sent something.
 //!
-//! Why a transmit and a receive worker rather than N symmetric ones (multi-queue TUN and
-//! `SO_REUSEPORT`): a TCP flow loads one direction of a gateway (data one way, ACKs the other),
-//! so the split lets both run at once on two cores without a flow hash; and the NAT-T socket
-//! also carries IKE, which a reuse-port group would spread over workers anyway. With a single
-//! core, or `RAMPART_DP_THREADS=0`, the paths run inline in the event loop instead.
+//! Why transmit workers and one receive worker rather than N symmetric ones (`SO_REUSEPORT` on
+//! the receive side too): a TCP flow loads one direction of a gateway (data one way, ACKs the
+//! other), so the split lets both run at once on two cores without a flow hash; the receive
+//! side moves whole GRO trains per system call, and the NAT-T socket also carries IKE, which
+//! must reach the engine's socket. How many: `RAMPART_DP_THREADS` (see `worker_threads`); with
+//! a single core, or `RAMPART_DP_THREADS=0`, the paths run inline in the event loop instead.
 
 use std::io;
 use std::sync::Arc;
@@ -22,7 +24,6 @@ use std::time::Duration;
 
 use rampart_sys::poll::{Interest, Poller, Waker};
 use rampart_sys::raw::RawEspSocket;
-use rampart_sys::tun::Tun;
 use rampart_sys::udp::UdpSocket;
 
 use super::inbound::RxPath;
@@ -49,18 +50,16 @@ pub(super) struct RxSources {
 }
 
 impl Workers {
-    /// Starts the transmit and receive workers.
+    /// Starts a transmit worker per path in `txs` (each on its own TUN queue) and the receive
+    /// worker.
     pub(super) fn start(
-        tx: TxPath,
+        txs: Vec<TxPath>,
         rx: RxPath,
-        tun: Arc<Tun>,
         sources: RxSources,
         clock: Clock,
         waker: Arc<Waker>,
     ) -> io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
-        let mut tx_poller = Poller::new(4)?;
-        tx_poller.add(&*tun, 0, Interest::READABLE)?;
         let mut rx_poller = Poller::new(16)?;
         for (i, s) in sources.natt.iter().enumerate() {
             rx_poller.add(s, i as u64, Interest::READABLE)?;
@@ -69,12 +68,16 @@ impl Workers {
             rx_poller.add(&**raw, RAW_TOKEN, Interest::READABLE)?;
         }
         let mut threads = Vec::new();
-        let (s, w) = (Arc::clone(&stop), Arc::clone(&waker));
-        threads.push(
-            std::thread::Builder::new()
-                .name("dp-tx".into())
-                .spawn(move || run_tx(tx, &mut tx_poller, clock, &w, &s))?,
-        );
+        for (i, tx) in txs.into_iter().enumerate() {
+            let mut tx_poller = Poller::new(4)?;
+            tx_poller.add(tx.tun(), 0, Interest::READABLE)?;
+            let (s, w) = (Arc::clone(&stop), Arc::clone(&waker));
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("dp-tx{i}"))
+                    .spawn(move || run_tx(tx, &mut tx_poller, clock, &w, &s))?,
+            );
+        }
         let (s, w) = (Arc::clone(&stop), waker);
         threads.push(
             std::thread::Builder::new()
