@@ -127,10 +127,12 @@ impl Config {
             .collect()
     }
 
-    /// The IKE engine's whole configuration: connections, PAD, and the usual limits, with the
-    /// IKE SA rekey time of the first connection (the engine has one for all).
+    /// The IKE engine's whole configuration: connections, PAD, the `[daemon]` retransmission
+    /// schedule and the usual limits, with the IKE SA rekey time of the first connection (the
+    /// engine has one for all).
     pub fn endpoint_config(&self, now_unix: &UnixTime) -> EndpointConfig {
         let mut e = EndpointConfig::new(self.ike_connections_with_clock(now_unix), self.pad());
+        e.retransmission = self.daemon.retransmission;
         if let Some(c) = self.connections.first() {
             e.ike_lifetimes = Some(Lifetimes {
                 rekey_after: c.rekey_time,

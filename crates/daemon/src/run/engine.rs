@@ -3,6 +3,17 @@
 //! engine's call order (`rampart_ike` module docs): feed the SA, then drain its transmits,
 //! events, endpoint events (handed to [`Endpoint::handle_sa_event`]) and the IKE SAs a rekey
 //! made, then ask for the next deadline.
+//!
+//! When an IKE SA goes down, what happens next depends on why (strongSwan's semantics):
+//! - An *established* IKE SA whose peer stopped answering (a liveness check or any other request
+//!   unanswered through every retransmission, RFC 7296 §2.4): the connection's `dpd_action`.
+//!   `clear` closes and starts nothing, not even for `start_action = "start"` connections;
+//!   `restart` initiates again at once with the children the SA had (then backs off, 2 s to
+//!   60 s, while the peer stays silent); `trap` arms on-demand start for its children.
+//! - Anything else (deleted by the peer, or a setup that failed or went unanswered): connections
+//!   with `start` children are initiated again after a back-off; others stay down.
+//!
+//! `reload` (and SIGHUP) re-reads the configuration file: see [`Engine::reload`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -10,8 +21,8 @@ use std::time::Duration;
 
 use rampart_crypto::{SecureRandom, SystemRandom};
 use rampart_ike::{
-    Connection, DatagramEvent, Endpoint, EndpointEvent, Event, IkeSa, IkeSaHandle, Instant,
-    RandomSpis, Transmit,
+    Connection, DatagramEvent, DownReason, Endpoint, EndpointEvent, Event, IkeSa, IkeSaHandle,
+    Instant, RandomSpis, Transmit,
 };
 use serde_json::{Value, json};
 
@@ -21,13 +32,15 @@ use super::dataplane::DataPlane;
 use super::log::log;
 use super::sockets::{Datagram, Sockets};
 use super::table::{ChildEntry, IkeEntry, IkeState, SaTable};
-use crate::config::{Config, StartAction};
+use crate::config::{Config, ConfigDiff, ConnectionConfig, DpdAction, LoadError, StartAction};
 
 /// First and longest wait before initiating a `start` connection again after it went down.
 const BACKOFF_MIN: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
-/// A connection with `start_action = "start"` children, kept up.
+/// A connection to bring up and keep up: one with `start_action = "start"` children
+/// (`persistent`), or one being restarted after its peer died (`dpd_action = "restart"`), until
+/// its first child is back.
 #[derive(Debug)]
 struct Keep {
     /// The children to start: the first rides in IKE_AUTH, the others follow.
@@ -37,6 +50,27 @@ struct Keep {
     backoff: Duration,
     /// `down` was asked for: stay down until `up`.
     held_down: bool,
+    /// Kept up for good (`start` children), not only until a restart succeeds.
+    persistent: bool,
+}
+
+impl Keep {
+    /// The entry for a connection's `start` children, if it has any.
+    fn for_start_children(c: &ConnectionConfig) -> Option<Self> {
+        let children: Vec<String> = c
+            .children
+            .iter()
+            .filter(|ch| ch.start_action == StartAction::Start)
+            .map(|ch| ch.name.clone())
+            .collect();
+        (!children.is_empty()).then_some(Self {
+            children,
+            retry_at: None,
+            backoff: BACKOFF_MIN,
+            held_down: false,
+            persistent: true,
+        })
+    }
 }
 
 /// What draining one IKE SA produced.
@@ -69,6 +103,9 @@ pub(crate) struct Engine {
     pending: Vec<IkeSaHandle>,
     /// Where child SAs are installed; `None` when the TUN device could not be opened.
     dataplane: Option<DataPlane>,
+    /// Connections whose children are armed to come up on demand (`dpd_action = "trap"` after
+    /// their peer died, `start_action = "trap"` after a reload), see [`Engine::arm_traps`].
+    trapped: std::collections::BTreeSet<String>,
 }
 
 impl Engine {
@@ -84,21 +121,7 @@ impl Engine {
         let keep = config
             .connections
             .iter()
-            .filter_map(|c| {
-                let children: Vec<String> = c
-                    .children
-                    .iter()
-                    .filter(|ch| ch.start_action == StartAction::Start)
-                    .map(|ch| ch.name.clone())
-                    .collect();
-                let keep = Keep {
-                    children,
-                    retry_at: None,
-                    backoff: BACKOFF_MIN,
-                    held_down: false,
-                };
-                (!keep.children.is_empty()).then(|| (c.name.clone(), keep))
-            })
+            .filter_map(|c| Some((c.name.clone(), Keep::for_start_children(c)?)))
             .collect();
         Ok(Self {
             config,
@@ -110,6 +133,7 @@ impl Engine {
             keep,
             pending: Vec::new(),
             dataplane: None,
+            trapped: std::collections::BTreeSet::new(),
         })
     }
 
@@ -293,12 +317,160 @@ impl Engine {
                 "pid": std::process::id(),
                 "uptime_secs": now.saturating_duration_since(Instant::ZERO).as_secs(),
                 "config": self.config.file.display().to_string(),
+                "retransmission": self.retransmission_json(),
+                "connections": self.connections_json(),
                 "ike_sas": self.sa_json(now),
                 "dataplane": self.dataplane.as_ref().map(DataPlane::stats_json),
             }),
             Request::SaList => json!({ "ok": true, "ike_sas": self.sa_json(now) }),
             Request::Up(name) => self.up(sockets, &name),
             Request::Down(name) => self.down(sockets, &name),
+            Request::Reload => self.reload(sockets),
+        }
+    }
+
+    /// The retransmission schedule IKE SAs set up from now on use, and how long a request may
+    /// go unanswered before the peer is declared dead (RFC 7296 §2.4).
+    fn retransmission_json(&self) -> Value {
+        let r = self.endpoint.config().retransmission;
+        let dead_after: Duration = (1..=r.tries).map(|n| r.wait_after(n)).sum();
+        json!({
+            "timeout_ms": r.initial.as_millis(),
+            "tries": r.tries,
+            "peer_dead_after_ms": dead_after.as_millis(),
+        })
+    }
+
+    /// Each connection's liveness settings.
+    fn connections_json(&self) -> Value {
+        let list: Vec<Value> = self
+            .config
+            .connections
+            .iter()
+            .map(|c| {
+                json!({
+                    "name": c.name,
+                    "dpd_delay_ms": c.dpd_delay.map(|d| d.as_millis()),
+                    "dpd_action": match c.dpd_action {
+                        DpdAction::Clear => "clear",
+                        DpdAction::Restart => "restart",
+                        DpdAction::Trap => "trap",
+                    },
+                    "trapped": self.trapped.contains(&c.name),
+                })
+            })
+            .collect();
+        Value::Array(list)
+    }
+
+    /// `reload` and SIGHUP: reads the configuration file the daemon was started with again and
+    /// applies it. An invalid file changes nothing (the answer carries its `file:line:column`
+    /// errors). Otherwise connections that are unchanged ([`Config::diff`]) keep their IKE and
+    /// child SAs untouched; removed and changed ones have their IKE SAs deleted; changed and
+    /// added ones start per their `start_action`; the data plane's routes follow the children.
+    /// Engine-wide settings (`[daemon]` retransmission, the IKE SA lifetime) apply to IKE SAs set
+    /// up from now on; a new `control_socket` or a local address without a socket needs a
+    /// restart (logged).
+    pub(crate) fn reload(&mut self, sockets: &Sockets) -> Value {
+        let path = self.config.file.clone();
+        let new = match Config::load(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                log!(Error, "reload: {e}");
+                log!(Error, "reload failed: the running configuration stays");
+                let mut answer = error(&format!(
+                    "reload failed, the running configuration stays:\n{e}"
+                ));
+                if let LoadError::Invalid(errors) = &e {
+                    answer["errors"] = errors
+                        .errors()
+                        .iter()
+                        .map(|e| {
+                            json!({
+                                "file": e.file.display().to_string(),
+                                "line": e.line,
+                                "column": e.column,
+                                "message": e.message,
+                            })
+                        })
+                        .collect();
+                }
+                return answer;
+            }
+        };
+        let diff = self.config.diff(&new);
+        log!(
+            Info,
+            "reload of {}: unchanged {:?}, changed {:?}, added {:?}, removed {:?}",
+            path.display(),
+            diff.unchanged,
+            diff.changed,
+            diff.added,
+            diff.removed
+        );
+        self.apply(sockets, new, &diff);
+        json!({
+            "ok": true,
+            "unchanged": diff.unchanged,
+            "changed": diff.changed,
+            "added": diff.added,
+            "removed": diff.removed,
+        })
+    }
+
+    /// Switches to `new`, whose differences from the running configuration are `diff`.
+    fn apply(&mut self, sockets: &Sockets, new: Arc<Config>, diff: &ConfigDiff) {
+        let unix: rampart_ike::UnixTime = Arc::new(system_unix_time);
+        let endpoint_config = Arc::new(new.endpoint_config(&unix));
+        self.connections = endpoint_config.connections.clone();
+        self.endpoint.set_config(endpoint_config);
+        if new.daemon.control_socket != self.config.daemon.control_socket {
+            log!(
+                Warn,
+                "reload: a new control_socket takes effect when the daemon restarts"
+            );
+        }
+        for name in diff.removed.iter().chain(&diff.changed) {
+            self.keep.remove(name);
+            self.trapped.remove(name);
+            let n = self.delete_connection(sockets, name);
+            log!(
+                Info,
+                "{name}: removed or changed by the reload: deleting {n} IKE SA(s)"
+            );
+        }
+        if let Some(dp) = &mut self.dataplane {
+            dp.reconfigure(&self.config, &new);
+        }
+        self.config = new;
+        for name in diff.changed.iter().chain(&diff.added) {
+            let Some(c) = self.config.connection(name) else {
+                continue;
+            };
+            let unbound = c
+                .local_addrs
+                .iter()
+                .find(|a| !sockets.iter().any(|s| covers(s.local_addr().ip(), **a)));
+            if let Some(a) = unbound {
+                log!(
+                    Warn,
+                    "{name}: no IKE socket on {a} until the daemon restarts"
+                );
+            }
+            let on_demand = c
+                .children
+                .iter()
+                .any(|ch| ch.start_action == StartAction::Trap);
+            if let Some(k) = Keep::for_start_children(c) {
+                let first = k.children.first().cloned();
+                self.keep.insert(name.clone(), k);
+                if let Some(child) = first {
+                    let _ = self.initiate(sockets, name, Some(&child));
+                }
+            }
+            if on_demand {
+                self.arm_traps(name);
+            }
         }
     }
 
@@ -369,20 +541,9 @@ impl Engine {
                 k.held_down = true;
                 k.retry_at = None;
             }
-            let handles: Vec<IkeSaHandle> = self
-                .table
-                .ike
-                .iter()
-                .filter(|(_, e)| e.name == name)
-                .map(|(h, _)| *h)
-                .collect();
-            for &h in &handles {
-                if let Some(sa) = self.sas.get_mut(&h) {
-                    sa.terminate(now);
-                    self.drive(sockets, h);
-                }
-            }
-            return json!({ "ok": true, "ike_sas_deleted": handles.len() });
+            self.trapped.remove(name);
+            let deleted = self.delete_connection(sockets, name);
+            return json!({ "ok": true, "ike_sas_deleted": deleted });
         }
         let children: Vec<(IkeSaHandle, u32)> = self
             .table
@@ -401,6 +562,29 @@ impl Engine {
             }
         }
         json!({ "ok": true, "child_sas_deleted": children.len() })
+    }
+
+    /// Deletes every IKE SA of connection `name` (INFORMATIONAL Delete, RFC 7296 §1.4.1);
+    /// returns how many.
+    fn delete_connection(&mut self, sockets: &Sockets, name: &str) -> usize {
+        let now = self.clock.now();
+        let handles: Vec<IkeSaHandle> = self
+            .table
+            .ike
+            .iter()
+            .filter(|(_, e)| e.name == name)
+            .map(|(h, _)| *h)
+            .collect();
+        for &h in &handles {
+            if let Some(sa) = self.sas.get_mut(&h) {
+                sa.terminate(now);
+                if let Some(e) = self.table.ike.get_mut(&h) {
+                    e.state = IkeState::Deleting;
+                }
+                self.drive(sockets, h);
+            }
+        }
+        handles.len()
     }
 
     /// Drains IKE SA `h` (and the SAs its rekeys made), in the engine's call order, until it
@@ -503,7 +687,16 @@ impl Engine {
                     Info,
                     "{name}: IKE SA {spi_i:016x}_i {spi_r:016x}_r down: {reason}"
                 );
-                self.schedule_restart(&name, h, now);
+                let was_up = self
+                    .table
+                    .ike
+                    .get(&h)
+                    .is_some_and(|e| e.established_at.is_some());
+                if was_up && reason == DownReason::PeerUnreachable {
+                    self.peer_dead(&name, h, now);
+                } else {
+                    self.schedule_restart(&name, h, now);
+                }
             }
             Event::ChildSaEstablished(c) => {
                 log!(
@@ -526,6 +719,7 @@ impl Engine {
                 reason,
             } => {
                 log!(Warn, "{name}: child SA {child} failed: {reason}");
+                self.restarted(&name, &child);
             }
             Event::ChildSaRekeyed {
                 old_inbound_spi,
@@ -624,6 +818,96 @@ impl Engine {
                 log!(Warn, "{conn}: cannot start child {child}: {e}");
             }
         }
+        self.restarted(conn, first);
+    }
+
+    /// A restart's first child came up (or was refused while its IKE SA came up): the
+    /// connection is no longer kept up, unless it has `start` children.
+    fn restarted(&mut self, conn: &str, first: &str) {
+        let done = self.keep.get(conn).is_some_and(|k| {
+            !k.persistent && k.children.first().map(String::as_str) == Some(first)
+        });
+        if done {
+            self.keep.remove(conn);
+        }
+    }
+
+    /// RFC 7296 §2.4: the peer of established IKE SA `h` stopped answering. Acts per the
+    /// connection's `dpd_action` (see the [module docs](self)).
+    fn peer_dead(&mut self, conn: &str, h: IkeSaHandle, now: Instant) {
+        let Some(c) = self.config.connection(conn) else {
+            return;
+        };
+        match c.dpd_action {
+            DpdAction::Clear => {
+                log!(
+                    Info,
+                    "{conn}: peer dead, dpd_action = clear: not starting it again"
+                );
+                if let Some(k) = self.keep.get_mut(conn) {
+                    k.retry_at = None;
+                }
+            }
+            DpdAction::Trap => {
+                log!(
+                    Info,
+                    "{conn}: peer dead, dpd_action = trap: starting it on demand"
+                );
+                self.arm_traps(conn);
+            }
+            DpdAction::Restart => {
+                // The children the SA had, in configuration order; else the `start` ones or the
+                // first.
+                let had: Vec<String> = c
+                    .children
+                    .iter()
+                    .filter(|ch| {
+                        self.table
+                            .children
+                            .values()
+                            .any(|e| e.ike == h && e.name == ch.name)
+                    })
+                    .map(|ch| ch.name.clone())
+                    .collect();
+                let fallback = c.children.first().map(|ch| vec![ch.name.clone()]);
+                let others = self
+                    .table
+                    .ike
+                    .iter()
+                    .any(|(o, e)| *o != h && e.name == conn && e.state != IkeState::Deleting);
+                let keep = self.keep.entry(conn.to_owned()).or_insert_with(|| Keep {
+                    children: Vec::new(),
+                    retry_at: None,
+                    backoff: BACKOFF_MIN,
+                    held_down: false,
+                    persistent: false,
+                });
+                if !keep.persistent {
+                    keep.children = if had.is_empty() {
+                        fallback.unwrap_or_default()
+                    } else {
+                        had
+                    };
+                }
+                if keep.held_down || others || keep.children.is_empty() {
+                    return;
+                }
+                log!(
+                    Info,
+                    "{conn}: peer dead, dpd_action = restart: initiating again"
+                );
+                // At once: the event loop runs due restarts right after this drain.
+                keep.retry_at = Some(now);
+            }
+        }
+    }
+
+    /// `dpd_action = "trap"` (and, later, `start_action = "trap"` after a reload): the
+    /// connection's children are to come up on demand, when traffic for them arrives. The
+    /// connection is recorded in `trapped` (shown by `status`); installing the trap policies in
+    /// the data plane (`DataPlane::set_traps` and the acquire path) is connected here on merge.
+    fn arm_traps(&mut self, conn: &str) {
+        self.trapped.insert(conn.to_owned());
     }
 
     fn schedule_restart(&mut self, conn: &str, h: IkeSaHandle, now: Instant) {
@@ -644,6 +928,11 @@ impl Engine {
             }
         }
     }
+}
+
+/// Whether a socket bound to `bound` receives for local address `addr`.
+fn covers(bound: std::net::IpAddr, addr: std::net::IpAddr) -> bool {
+    bound == addr || (bound.is_unspecified() && bound.is_ipv4() == addr.is_ipv4())
 }
 
 fn drain(sa: &mut IkeSa) -> Drained {
