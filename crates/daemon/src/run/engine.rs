@@ -802,6 +802,16 @@ impl Engine {
                 sa.terminate(now);
                 self.pending.push(o);
             }
+            if let Some(e) = self.table.ike.get_mut(&o) {
+                e.state = IkeState::Deleting;
+            }
+            // The peer kept no state: the old child SAs carry nothing any more. Out of the data
+            // plane now, so that the new ones take the traffic while the delete runs its course.
+            self.table.children.retain(|_, c| c.ike != o);
+            if let Some(dp) = &mut self.dataplane {
+                let children = &self.table.children;
+                dp.retain(|spi| children.contains_key(&spi));
+            }
         }
     }
 
