@@ -106,6 +106,8 @@ pub(crate) struct Engine {
     /// Connections whose children are armed to come up on demand (`dpd_action = "trap"` after
     /// their peer died, `start_action = "trap"` after a reload), see [`Engine::arm_traps`].
     trapped: std::collections::BTreeSet<String>,
+    /// Shutting down ([`Engine::terminate_all`]): nothing starts any more, reloads included.
+    stopping: bool,
 }
 
 impl Engine {
@@ -134,6 +136,7 @@ impl Engine {
             pending: Vec::new(),
             dataplane: None,
             trapped: std::collections::BTreeSet::new(),
+            stopping: false,
         })
     }
 
@@ -290,6 +293,7 @@ impl Engine {
 
     /// Deletes every IKE SA (shutdown) and starts nothing again.
     pub(crate) fn terminate_all(&mut self, sockets: &Sockets) {
+        self.stopping = true;
         for k in self.keep.values_mut() {
             k.held_down = true;
         }
@@ -372,6 +376,9 @@ impl Engine {
     /// up from now on; a new `control_socket` or a local address without a socket needs a
     /// restart (logged).
     pub(crate) fn reload(&mut self, sockets: &Sockets) -> Value {
+        if self.stopping {
+            return error("the daemon is shutting down: no reload");
+        }
         let path = self.config.file.clone();
         let new = match Config::load(&path) {
             Ok(c) => c,

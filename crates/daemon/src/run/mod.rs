@@ -132,10 +132,8 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
                 SIGNAL => {
                     while let Ok(Some(signo)) = signals.read() {
                         if signo == SIGHUP {
-                            if shutdown_until.is_none() {
-                                log!(Info, "SIGHUP: reloading the configuration");
-                                engine.reload(&sockets);
-                            }
+                            log!(Info, "SIGHUP: reloading the configuration");
+                            engine.reload(&sockets);
                             continue;
                         }
                         log!(Info, "signal {signo}: deleting IKE SAs and exiting");
