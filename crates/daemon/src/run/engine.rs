@@ -13,7 +13,8 @@
 //! - Anything else (deleted by the peer, or a setup that failed or went unanswered): connections
 //!   with `start` children are initiated again after a back-off; others stay down.
 //!
-//! `reload` (and SIGHUP) re-reads the configuration file: see [`Engine::reload`].
+//! The dead-peer decisions live in [`liveness`]; `reload` (and SIGHUP), which re-reads the
+//! configuration file, in [`reload`] ([`Engine::reload`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -32,7 +33,10 @@ use super::dataplane::DataPlane;
 use super::log::log;
 use super::sockets::{Datagram, Sockets};
 use super::table::{ChildEntry, IkeEntry, IkeState, SaTable};
-use crate::config::{Config, ConfigDiff, ConnectionConfig, DpdAction, LoadError, StartAction};
+use crate::config::{Config, ConnectionConfig, StartAction};
+
+mod liveness;
+mod reload;
 
 /// First and longest wait before initiating a `start` connection again after it went down.
 const BACKOFF_MIN: Duration = Duration::from_secs(2);
@@ -330,154 +334,6 @@ impl Engine {
             Request::Up(name) => self.up(sockets, &name),
             Request::Down(name) => self.down(sockets, &name),
             Request::Reload => self.reload(sockets),
-        }
-    }
-
-    /// The retransmission schedule IKE SAs set up from now on use, and how long a request may
-    /// go unanswered before the peer is declared dead (RFC 7296 §2.4).
-    fn retransmission_json(&self) -> Value {
-        let r = self.endpoint.config().retransmission;
-        let dead_after: Duration = (1..=r.tries).map(|n| r.wait_after(n)).sum();
-        json!({
-            "timeout_ms": r.initial.as_millis(),
-            "tries": r.tries,
-            "peer_dead_after_ms": dead_after.as_millis(),
-        })
-    }
-
-    /// Each connection's liveness settings.
-    fn connections_json(&self) -> Value {
-        let list: Vec<Value> = self
-            .config
-            .connections
-            .iter()
-            .map(|c| {
-                json!({
-                    "name": c.name,
-                    "dpd_delay_ms": c.dpd_delay.map(|d| d.as_millis()),
-                    "dpd_action": match c.dpd_action {
-                        DpdAction::Clear => "clear",
-                        DpdAction::Restart => "restart",
-                        DpdAction::Trap => "trap",
-                    },
-                    "trapped": self.trapped.contains(&c.name),
-                })
-            })
-            .collect();
-        Value::Array(list)
-    }
-
-    /// `reload` and SIGHUP: reads the configuration file the daemon was started with again and
-    /// applies it. An invalid file changes nothing (the answer carries its `file:line:column`
-    /// errors). Otherwise connections that are unchanged ([`Config::diff`]) keep their IKE and
-    /// child SAs untouched; removed and changed ones have their IKE SAs deleted; changed and
-    /// added ones start per their `start_action`; the data plane's routes follow the children.
-    /// Engine-wide settings (`[daemon]` retransmission, the IKE SA lifetime) apply to IKE SAs set
-    /// up from now on; a new `control_socket` or a local address without a socket needs a
-    /// restart (logged).
-    pub(crate) fn reload(&mut self, sockets: &Sockets) -> Value {
-        if self.stopping {
-            return error("the daemon is shutting down: no reload");
-        }
-        let path = self.config.file.clone();
-        let new = match Config::load(&path) {
-            Ok(c) => c,
-            Err(e) => {
-                log!(Error, "reload: {e}");
-                log!(Error, "reload failed: the running configuration stays");
-                let mut answer = error(&format!(
-                    "reload failed, the running configuration stays:\n{e}"
-                ));
-                if let LoadError::Invalid(errors) = &e {
-                    answer["errors"] = errors
-                        .errors()
-                        .iter()
-                        .map(|e| {
-                            json!({
-                                "file": e.file.display().to_string(),
-                                "line": e.line,
-                                "column": e.column,
-                                "message": e.message,
-                            })
-                        })
-                        .collect();
-                }
-                return answer;
-            }
-        };
-        let diff = self.config.diff(&new);
-        log!(
-            Info,
-            "reload of {}: unchanged {:?}, changed {:?}, added {:?}, removed {:?}",
-            path.display(),
-            diff.unchanged,
-            diff.changed,
-            diff.added,
-            diff.removed
-        );
-        self.apply(sockets, new, &diff);
-        json!({
-            "ok": true,
-            "unchanged": diff.unchanged,
-            "changed": diff.changed,
-            "added": diff.added,
-            "removed": diff.removed,
-        })
-    }
-
-    /// Switches to `new`, whose differences from the running configuration are `diff`.
-    fn apply(&mut self, sockets: &Sockets, new: Arc<Config>, diff: &ConfigDiff) {
-        let unix: rampart_ike::UnixTime = Arc::new(system_unix_time);
-        let endpoint_config = Arc::new(new.endpoint_config(&unix));
-        self.connections = endpoint_config.connections.clone();
-        self.endpoint.set_config(endpoint_config);
-        if new.daemon.control_socket != self.config.daemon.control_socket {
-            log!(
-                Warn,
-                "reload: a new control_socket takes effect when the daemon restarts"
-            );
-        }
-        for name in diff.removed.iter().chain(&diff.changed) {
-            self.keep.remove(name);
-            self.trapped.remove(name);
-            let n = self.delete_connection(sockets, name);
-            log!(
-                Info,
-                "{name}: removed or changed by the reload: deleting {n} IKE SA(s)"
-            );
-        }
-        if let Some(dp) = &mut self.dataplane {
-            dp.reconfigure(&self.config, &new);
-        }
-        self.config = new;
-        for name in diff.changed.iter().chain(&diff.added) {
-            let Some(c) = self.config.connection(name) else {
-                continue;
-            };
-            let unbound = c
-                .local_addrs
-                .iter()
-                .find(|a| !sockets.iter().any(|s| covers(s.local_addr().ip(), **a)));
-            if let Some(a) = unbound {
-                log!(
-                    Warn,
-                    "{name}: no IKE socket on {a} until the daemon restarts"
-                );
-            }
-            let on_demand = c
-                .children
-                .iter()
-                .any(|ch| ch.start_action == StartAction::Trap);
-            if let Some(k) = Keep::for_start_children(c) {
-                let first = k.children.first().cloned();
-                self.keep.insert(name.clone(), k);
-                if let Some(child) = first {
-                    let _ = self.initiate(sockets, name, Some(&child));
-                }
-            }
-            if on_demand {
-                self.arm_traps(name);
-            }
         }
     }
 
@@ -838,95 +694,6 @@ impl Engine {
         self.restarted(conn, first);
     }
 
-    /// A restart's first child came up (or was refused while its IKE SA came up): the
-    /// connection is no longer kept up, unless it has `start` children.
-    fn restarted(&mut self, conn: &str, first: &str) {
-        let done = self.keep.get(conn).is_some_and(|k| {
-            !k.persistent && k.children.first().map(String::as_str) == Some(first)
-        });
-        if done {
-            self.keep.remove(conn);
-        }
-    }
-
-    /// RFC 7296 §2.4: the peer of established IKE SA `h` stopped answering. Acts per the
-    /// connection's `dpd_action` (see the [module docs](self)).
-    fn peer_dead(&mut self, conn: &str, h: IkeSaHandle, now: Instant) {
-        let Some(c) = self.config.connection(conn) else {
-            return;
-        };
-        match c.dpd_action {
-            DpdAction::Clear => {
-                log!(
-                    Info,
-                    "{conn}: peer dead, dpd_action = clear: not starting it again"
-                );
-                if let Some(k) = self.keep.get_mut(conn) {
-                    k.retry_at = None;
-                }
-            }
-            DpdAction::Trap => {
-                log!(
-                    Info,
-                    "{conn}: peer dead, dpd_action = trap: starting it on demand"
-                );
-                self.arm_traps(conn);
-            }
-            DpdAction::Restart => {
-                // The children the SA had, in configuration order; else the `start` ones or the
-                // first.
-                let had: Vec<String> = c
-                    .children
-                    .iter()
-                    .filter(|ch| {
-                        self.table
-                            .children
-                            .values()
-                            .any(|e| e.ike == h && e.name == ch.name)
-                    })
-                    .map(|ch| ch.name.clone())
-                    .collect();
-                let fallback = c.children.first().map(|ch| vec![ch.name.clone()]);
-                let others = self
-                    .table
-                    .ike
-                    .iter()
-                    .any(|(o, e)| *o != h && e.name == conn && e.state != IkeState::Deleting);
-                let keep = self.keep.entry(conn.to_owned()).or_insert_with(|| Keep {
-                    children: Vec::new(),
-                    retry_at: None,
-                    backoff: BACKOFF_MIN,
-                    held_down: false,
-                    persistent: false,
-                });
-                if !keep.persistent {
-                    keep.children = if had.is_empty() {
-                        fallback.unwrap_or_default()
-                    } else {
-                        had
-                    };
-                }
-                if keep.held_down || others || keep.children.is_empty() {
-                    return;
-                }
-                log!(
-                    Info,
-                    "{conn}: peer dead, dpd_action = restart: initiating again"
-                );
-                // At once: the event loop runs due restarts right after this drain.
-                keep.retry_at = Some(now);
-            }
-        }
-    }
-
-    /// `dpd_action = "trap"` (and, later, `start_action = "trap"` after a reload): the
-    /// connection's children are to come up on demand, when traffic for them arrives. The
-    /// connection is recorded in `trapped` (shown by `status`); installing the trap policies in
-    /// the data plane (`DataPlane::set_traps` and the acquire path) is connected here on merge.
-    fn arm_traps(&mut self, conn: &str) {
-        self.trapped.insert(conn.to_owned());
-    }
-
     fn schedule_restart(&mut self, conn: &str, h: IkeSaHandle, now: Instant) {
         let others = self
             .table
@@ -945,11 +712,6 @@ impl Engine {
             }
         }
     }
-}
-
-/// Whether a socket bound to `bound` receives for local address `addr`.
-fn covers(bound: std::net::IpAddr, addr: std::net::IpAddr) -> bool {
-    bound == addr || (bound.is_unspecified() && bound.is_ipv4() == addr.is_ipv4())
 }
 
 fn drain(sa: &mut IkeSa) -> Drained {
