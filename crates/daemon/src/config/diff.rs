@@ -50,8 +50,11 @@ impl Config {
 }
 
 impl ConnectionConfig {
-    /// Whether `other` negotiates and protects exactly as this connection does (see the
-    /// [module docs](self) for what is compared).
+    /// Whether `other` negotiates and protects exactly as this connection does: the same
+    /// addresses, proposals, identities, credentials (the pre-shared key itself; the
+    /// certificate and CA contents as loaded), DPD and rekey settings, encapsulation, and the
+    /// same children in the same order with all their settings. Request ids are not compared
+    /// (they follow the file order of all children).
     pub fn same_as(&self, other: &Self) -> bool {
         self.name == other.name
             && self.local_addrs == other.local_addrs

@@ -107,8 +107,8 @@ pub(crate) struct Engine {
     pending: Vec<IkeSaHandle>,
     /// Where child SAs are installed; `None` when the TUN device could not be opened.
     dataplane: Option<DataPlane>,
-    /// Connections whose children are armed to come up on demand (`dpd_action = "trap"` after
-    /// their peer died, `start_action = "trap"` after a reload), see [`Engine::arm_traps`].
+    /// Connections whose children are armed to come up on demand (`start_action = "trap"`, or
+    /// `dpd_action = "trap"` after their peer died), see [`Engine::arm_traps`].
     trapped: std::collections::BTreeSet<String>,
     /// Shutting down ([`Engine::terminate_all`]): nothing starts any more, reloads included.
     stopping: bool,
@@ -164,7 +164,7 @@ impl Engine {
         &self.connections
     }
 
-    /// Initiates every connection with `start` children.
+    /// Initiates every connection with `start` children, and arms those with `trap` children.
     pub(crate) fn start(&mut self, sockets: &Sockets) {
         let names: Vec<(String, String)> = self
             .keep
@@ -173,6 +173,15 @@ impl Engine {
             .collect();
         for (conn, child) in names {
             let _ = self.initiate(sockets, &conn, Some(&child));
+        }
+        let config = Arc::clone(&self.config);
+        for c in &config.connections {
+            if c.children
+                .iter()
+                .any(|ch| ch.start_action == StartAction::Trap)
+            {
+                self.arm_traps(&c.name);
+            }
         }
     }
 
@@ -404,7 +413,6 @@ impl Engine {
                 k.held_down = true;
                 k.retry_at = None;
             }
-            self.trapped.remove(name);
             let deleted = self.delete_connection(sockets, name);
             return json!({ "ok": true, "ike_sas_deleted": deleted });
         }

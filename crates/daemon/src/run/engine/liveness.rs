@@ -127,10 +127,11 @@ impl Engine {
         }
     }
 
-    /// `dpd_action = "trap"` (and, later, `start_action = "trap"` after a reload): the
-    /// connection's children are to come up on demand, when traffic for them arrives. The
-    /// connection is recorded in `trapped` (shown by `status`); installing the trap policies in
-    /// the data plane (`DataPlane::set_traps` and the acquire path) is connected here on merge.
+    /// The connection's children are to come up on demand, when traffic for them arrives:
+    /// `start_action = "trap"` (at start and after a reload) and `dpd_action = "trap"` (after
+    /// its peer died). The connection is recorded in `trapped` (shown by `status`, cleared when a
+    /// reload removes or changes it); installing the trap policies in the data
+    /// plane (`DataPlane::set_traps` and the acquire path, on main) is to be connected here.
     pub(super) fn arm_traps(&mut self, conn: &str) {
         self.trapped.insert(conn.to_owned());
     }
