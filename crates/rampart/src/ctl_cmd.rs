@@ -1,5 +1,5 @@
 //! The control commands: `rampart status`, `rampart sa list`, `rampart up NAME`,
-//! `rampart down NAME`. Each sends one request line to the daemon's control socket and prints
+//! `rampart down NAME`, `rampart reload`. Each sends one request line to the daemon's control socket and prints
 //! the answer (docs/control-protocol.md). Exit status: 0 done, 1 the daemon refused, 2 the
 //! daemon could not be reached.
 
@@ -135,6 +135,29 @@ pub(crate) fn down(args: &NameArgs) -> anyhow::Result<ExitCode> {
     )?;
     Ok(finish(&answer, args.common.json, |_| {
         println!("deleting {}", args.name);
+    }))
+}
+
+/// `rampart reload`: the daemon reads its configuration file again (as on SIGHUP). Exit status
+/// 1 when the file is invalid (its errors are printed; the daemon keeps the running one).
+pub(crate) fn reload(args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let answer = call(&args.common.socket, &json!({ "cmd": "reload" }))?;
+    Ok(finish(&answer, args.common.json, |a| {
+        let list = |k: &str| {
+            a[k].as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "-".to_owned())
+        };
+        println!("configuration reloaded");
+        for k in ["unchanged", "changed", "added", "removed"] {
+            println!("  {k}: {}", list(k));
+        }
     }))
 }
 

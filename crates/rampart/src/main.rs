@@ -1,6 +1,6 @@
 //! `rampart`: the one binary. It explains proposal strings, checks configuration files and the
 //! SPD they produce, runs the daemon (`rampart run`, IKE only so far) and talks to it over its
-//! control socket (`status`, `sa list`, `up`, `down`).
+//! control socket (`status`, `sa list`, `up`, `down`, `reload`).
 #![forbid(unsafe_code)]
 
 mod config_cmd;
@@ -40,6 +40,8 @@ enum Command {
     Up(ctl_cmd::NameArgs),
     /// Delete a connection's IKE SAs (and keep it down) or a child SA.
     Down(ctl_cmd::NameArgs),
+    /// Make the daemon re-read its configuration file and apply what changed (as SIGHUP does).
+    Reload(ctl_cmd::StatusArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -53,6 +55,7 @@ fn main() -> std::process::ExitCode {
         Command::Sa(command) => ctl_cmd::sa(&command),
         Command::Up(args) => ctl_cmd::up(&args),
         Command::Down(args) => ctl_cmd::down(&args),
+        Command::Reload(args) => ctl_cmd::reload(&args),
     };
     match result {
         Ok(code) => code,

@@ -26,6 +26,8 @@ pub(crate) enum Request {
     Up(String),
     /// `{"cmd":"down","name":...}`.
     Down(String),
+    /// `{"cmd":"reload"}`: read the configuration file again and apply it.
+    Reload,
 }
 
 impl Request {
@@ -47,6 +49,7 @@ impl Request {
             "sa_list" => Ok(Self::SaList),
             "up" => Ok(Self::Up(name()?)),
             "down" => Ok(Self::Down(name()?)),
+            "reload" => Ok(Self::Reload),
             other => Err(format!("unknown command \"{other}\"")),
         }
     }
@@ -205,6 +208,7 @@ mod tests {
             Request::parse(br#"{"cmd":"down","name":"b"}"#),
             Ok(Request::Down("b".into()))
         );
+        assert_eq!(Request::parse(br#"{"cmd":"reload"}"#), Ok(Request::Reload));
     }
 
     #[test]

@@ -201,6 +201,53 @@ impl DataPlane {
         })
     }
 
+    /// After a reload: routes into the TUN device the tunnel children's `remote_ts` prefixes
+    /// that `new` has and `old` had not, removes the routes only `old` had, and takes `new`'s
+    /// replay windows, lifetimes and SPD for packets and SAs from now on.
+    pub(crate) fn reconfigure(&mut self, old: &Config, new: &Config) {
+        let prefixes = |c: &Config| -> Vec<Prefix> {
+            let tunnels = c.connections.iter().flat_map(|c| c.children.iter());
+            let tunnels = tunnels.filter(|ch| ch.mode == Mode::Tunnel);
+            tunnels
+                .flat_map(|ch| ch.remote_ts.iter().filter_map(ts_prefix))
+                .collect()
+        };
+        let (before, after) = (prefixes(old), prefixes(new));
+        self.limits = new
+            .connections
+            .iter()
+            .flat_map(|c| c.children.iter())
+            .map(|ch| (ch.name.clone(), ChildLimits::of(ch)))
+            .collect();
+        match Policies::build(new) {
+            Ok(p) => self.policies = p,
+            Err(e) => log!(Error, "reload: SPD unchanged: {e}"),
+        }
+        let routes = self.tun.ifindex().and_then(|i| Ok((i, Netlink::open()?)));
+        let (ifindex, mut nl) = match routes {
+            Ok(x) => x,
+            Err(e) => return log!(Warn, "reload: routes unchanged: {e}"),
+        };
+        for p in before.iter().filter(|p| !after.contains(p)) {
+            if let Err(e) = nl.del_route(&Route::device(*p, ifindex)) {
+                log!(Warn, "remove route {}/{}: {e}", p.addr(), p.len());
+            }
+        }
+        for p in after.iter().filter(|p| !before.contains(p)) {
+            match nl.add_route(&Route::device(*p, ifindex)) {
+                Ok(()) => log!(
+                    Info,
+                    "route {}/{} via {}",
+                    p.addr(),
+                    p.len(),
+                    self.tun.name()
+                ),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => log!(Warn, "route {}/{}: {e}", p.addr(), p.len()),
+            }
+        }
+    }
+
     /// The TUN device, to register with the poller.
     pub(crate) fn tun(&self) -> &Tun {
         &self.tun

@@ -14,18 +14,18 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use rampart_crypto::proposal::{ProposalError, ProposalSpec};
-use rampart_ike::Mode;
+use rampart_ike::{Mode, Retransmission};
 use rampart_policy::{Family, ReqId, TrafficSelector};
 use rampart_wire::ike::iana::EsnId;
 use toml::Spanned;
 
 use super::error::{Diagnostics, closest, one_of};
-use super::raw::{RawChild, RawConfig, RawConnection, RawCount, Str};
+use super::raw::{RawChild, RawConfig, RawConnection, RawCount, RawDaemon, Str};
 use super::values;
 use super::{
     ChildSaConfig, Config, ConnectionConfig, DEFAULT_CHILD_PRIORITY, DEFAULT_CHILD_REKEY_TIME,
     DEFAULT_CONTROL_SOCKET, DEFAULT_IKE_REKEY_TIME, DEFAULT_REPLAY_WINDOW, DaemonConfig, DpdAction,
-    MAX_REPLAY_WINDOW, StartAction,
+    MAX_REPLAY_WINDOW, MAX_RETRANSMIT_TRIES, StartAction,
 };
 
 /// IKE proposals used when a connection lists none.
@@ -164,7 +164,35 @@ impl Validator<'_, '_> {
             dangerous_allow_key_export: d
                 .and_then(|d| d.allow_key_export.as_ref())
                 .is_some_and(|b| *b.get_ref()),
+            retransmission: self.retransmission(d),
         }
+    }
+
+    /// `retransmit_timeout` (the wait before the first retransmission, doubling after each)
+    /// and `retransmit_tries` (transmissions in all before the peer is declared dead).
+    fn retransmission(&mut self, d: Option<&RawDaemon>) -> Retransmission {
+        let mut r = Retransmission::default();
+        if let Some(s) = d.and_then(|d| d.retransmit_timeout.as_ref()) {
+            if let Some(t) = self.nonzero_duration("retransmit_timeout", s) {
+                r.initial = t;
+            }
+        }
+        if let Some(n) = d.and_then(|d| d.retransmit_tries.as_ref()) {
+            match u32::try_from(*n.get_ref())
+                .ok()
+                .filter(|t| (1..=MAX_RETRANSMIT_TRIES).contains(t))
+            {
+                Some(t) => r.tries = t,
+                None => self.error(
+                    n.span(),
+                    format!(
+                        "retransmit_tries = {} is out of range — use 1 to {MAX_RETRANSMIT_TRIES} transmissions",
+                        n.get_ref()
+                    ),
+                ),
+            }
+        }
+        r
     }
 
     /// A duration value.
