@@ -45,7 +45,7 @@ fn pubkey_rampart_initiator_to_strongswan() {
     let Some(mut net) = Net::up(TEST, "pki", false) else {
         return;
     };
-    let cap = net.capture("wan");
+    let cap = net.capture("gwb");
     net.strongswan(CHARON_LOG, &["--role", "responder", "--auth", "pubkey"]);
     net.rampart(&side("start"));
     check(&net, cap);
@@ -56,7 +56,7 @@ fn pubkey_strongswan_initiator_to_rampart() {
     let Some(mut net) = Net::up(TEST, "pkr", false) else {
         return;
     };
-    let cap = net.capture("wan");
+    let cap = net.capture("gwb");
     net.rampart(&side("none"));
     net.strongswan(
         CHARON_LOG,

@@ -279,10 +279,11 @@ start_action = "{start}"
         });
     }
 
-    /// Starts the capture on gwb's `wan0`: the link between the gateways (past the NAT box).
-    pub(crate) fn capture(&self, name: &str) -> Option<WireCapture> {
-        let file = self.run_dir().join(format!("{name}.pcap"));
-        WireCapture::start(&self.ns("gwb"), "wan0", &file)
+    /// Starts a capture on `gw`'s `wan0`, the link towards the other gateway (gwb's is the one
+    /// outside the NAT box).
+    pub(crate) fn capture(&self, gw: &str) -> Option<WireCapture> {
+        let file = self.run_dir().join(format!("{gw}-wan0.pcap"));
+        WireCapture::start(&self.ns(gw), "wan0", &file)
     }
 
     /// `ping` from `host` to `dst`: `count` echoes `interval` seconds apart; (sent, received).

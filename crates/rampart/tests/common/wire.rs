@@ -200,36 +200,37 @@ impl WireSummary {
     }
 
     /// Every frame was IKE, keepalive or ESP (on `esp` only), at least `min_esp` were ESP,
-    /// and no host address appeared.
-    pub(crate) fn assert_never_plaintext(&self, esp: EspOn, min_esp: usize) {
-        eprintln!("wire: {}", self.line());
+    /// the IKE exchanges were seen, and no host address appeared; else what broke the rule.
+    pub(crate) fn check(&self, esp: EspOn, min_esp: usize) -> Result<(), String> {
         let show = |v: &[String]| v.iter().take(10).cloned().collect::<Vec<_>>().join("\n");
-        assert!(
-            self.clear.is_empty(),
-            "host addresses in clear on the wire ({}):\n{}",
-            self.line(),
-            show(&self.clear)
-        );
-        assert!(
-            self.other.is_empty(),
-            "frames that are neither IKE nor ESP on the wire ({}):\n{}",
-            self.line(),
-            show(&self.other)
-        );
         let (used, unused) = match esp {
             EspOn::Udp => (self.esp_udp, self.esp_raw),
             EspOn::Raw => (self.esp_raw, self.esp_udp),
         };
-        assert_eq!(unused, 0, "ESP only as {esp:?}: {}", self.line());
-        assert!(
-            used >= min_esp,
-            "at least {min_esp} ESP frames as {esp:?}: {}",
-            self.line()
-        );
-        assert!(
-            self.ike_500 + self.ike_4500 > 0,
-            "the capture saw the IKE exchanges: {}",
-            self.line()
-        );
+        let broken = if !self.clear.is_empty() {
+            format!("host addresses in clear:\n{}", show(&self.clear))
+        } else if !self.other.is_empty() {
+            format!(
+                "frames that are neither IKE nor ESP:\n{}",
+                show(&self.other)
+            )
+        } else if unused > 0 {
+            format!("ESP other than as {esp:?}")
+        } else if used < min_esp {
+            format!("fewer than {min_esp} ESP frames as {esp:?}")
+        } else if self.ike_500 + self.ike_4500 == 0 {
+            "no IKE exchange captured".to_owned()
+        } else {
+            return Ok(());
+        };
+        Err(format!("on the wire ({}): {broken}", self.line()))
+    }
+
+    /// [`WireSummary::check`], printing the account; panics with what broke the rule.
+    pub(crate) fn assert_never_plaintext(&self, esp: EspOn, min_esp: usize) {
+        eprintln!("wire: {}", self.line());
+        if let Err(e) = self.check(esp, min_esp) {
+            panic!("{e}");
+        }
     }
 }
