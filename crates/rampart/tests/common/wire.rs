@@ -111,7 +111,7 @@ impl WireCapture {
             .args(["-T", "fields", "-E", "separator=/t"])
             .args(["-e", "frame.number", "-e", "frame.protocols"])
             .args(["-e", "udp.srcport", "-e", "udp.dstport", "-e", "udp.length"])
-            .args(["-e", "ip.addr", "-e", "ipv6.addr"])
+            .args(["-e", "ip.addr", "-e", "ipv6.addr", "-e", "icmpv6.type"])
             .stderr(Stdio::null())
             .output()
             .expect("tshark reads the capture");
@@ -138,9 +138,12 @@ fn is_inner(addr: &str) -> bool {
         .any(|p| addr.starts_with(p))
 }
 
-/// Link-local, unspecified or link-scope multicast IPv6 addresses (ND, MLD).
-fn link_local(addr: &str) -> bool {
-    addr == "::" || addr.starts_with("fe80:") || addr.starts_with("ff02:")
+/// Whether an ICMPv6 type is link control: MLD (130-132, 143) or neighbour discovery
+/// (133-137, RFC 4861).
+fn link_control(icmpv6_type: &str) -> bool {
+    icmpv6_type
+        .parse::<u8>()
+        .is_ok_and(|t| (130..=137).contains(&t) || t == 143)
 }
 
 impl WireSummary {
@@ -178,7 +181,7 @@ impl WireSummary {
             self.ike_4500 += 1;
         } else if has("udp") && on(4500) && field(4) == "9" {
             self.keepalive += 1;
-        } else if has("ipv6") && has("icmpv6") && addrs.iter().all(|a| link_local(a)) {
+        } else if has("ipv6") && has("icmpv6") && link_control(field(7)) {
             // Neighbour discovery and MLD on the link: not traffic between the gateways.
         } else {
             self.other.push(line.to_owned());
