@@ -75,8 +75,16 @@ fn ping_through_rekeys(net: &Net, cap: Option<WireCapture>, esp: EspOn) {
         net.context()
     );
     if let Some(cap) = cap {
-        cap.finish()
-            .assert_never_plaintext(esp, 2 * ECHOES as usize - 2);
+        let wire = cap.finish();
+        wire.assert_never_plaintext(esp, 2 * ECHOES as usize - 2);
+        // Traffic really moved: every child SA seen carried ESP both ways.
+        for spi in spis.iter().flat_map(|p| p.split('/')) {
+            assert!(
+                wire.esp_spis.contains_key(&format!("0x{spi}")),
+                "no ESP with SPI {spi} on the wire: {:?}",
+                wire.esp_spis
+            );
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! that carries one of the hosts' addresses (198.51.100.0/24, 203.0.113.0/24 and the IPv6 LANs)
 //! where tshark can read it, fails the test.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -43,6 +44,8 @@ pub(crate) struct WireSummary {
     pub(crate) keepalive: usize,
     /// The UDP ports ESP-in-UDP frames used (source, destination).
     pub(crate) esp_udp_ports: Vec<(u16, u16)>,
+    /// ESP frames by SPI, as tshark prints it (`0x1234abcd`).
+    pub(crate) esp_spis: BTreeMap<String, usize>,
     /// Frames that are none of the above (tshark's field line).
     pub(crate) other: Vec<String>,
     /// Frames in which tshark saw a host address.
@@ -112,6 +115,7 @@ impl WireCapture {
             .args(["-e", "frame.number", "-e", "frame.protocols"])
             .args(["-e", "udp.srcport", "-e", "udp.dstport", "-e", "udp.length"])
             .args(["-e", "ip.addr", "-e", "ipv6.addr", "-e", "icmpv6.type"])
+            .args(["-e", "esp.spi"])
             .stderr(Stdio::null())
             .output()
             .expect("tshark reads the capture");
@@ -166,6 +170,9 @@ impl WireSummary {
         let port = |i: usize| field(i).parse::<u16>().ok();
         let ports = (port(2), port(3));
         let on = |p: u16| ports.0 == Some(p) || ports.1 == Some(p);
+        if has("esp") {
+            *self.esp_spis.entry(field(8).to_owned()).or_default() += 1;
+        }
         if has("esp") && has("udp") && on(4500) {
             self.esp_udp += 1;
             if let (Some(a), Some(b)) = ports {
