@@ -130,33 +130,7 @@ impl Net {
         } else {
             ("203.0.113.0/24", "198.51.100.0/24")
         };
-        let (lid, rid) = if a {
-            ("192.0.2.1", "192.0.2.2")
-        } else {
-            ("192.0.2.2", "192.0.2.1")
-        };
-        let (local_auth, remote_auth) = match side.auth {
-            Auth::Psk => (
-                format!(r#"{{ auth = "psk", id = "{lid}" }}"#),
-                format!(r#"{{ auth = "psk", id = "{rid}" }}"#),
-            ),
-            Auth::Pubkey => {
-                let (me, peer, ip) = if a {
-                    ("gwa.ipx.example", "gwb.ipx.example", "192.0.2.1")
-                } else {
-                    ("gwb.ipx.example", "gwa.ipx.example", "192.0.2.2")
-                };
-                let pki = self.run_dir().join("pki");
-                let dir = pki.to_str().expect("utf-8 path");
-                self.script(&["make-pki", "--dir", dir, "--ip", ip, me]);
-                (
-                    format!(
-                        r#"{{ auth = "pubkey", id = "{me}", cert = "{dir}/{me}.crt", key = "{dir}/{me}.pk8.pem" }}"#
-                    ),
-                    format!(r#"{{ auth = "pubkey", id = "{peer}", cacerts = ["{dir}/ca.crt"] }}"#),
-                )
-            }
-        };
+        let (local_auth, remote_auth) = self.auth_tables(side);
         format!(
             r#"[[secrets]]
 ids = ["192.0.2.1", "192.0.2.2"]
@@ -185,6 +159,37 @@ start_action = "{start}"
             start = side.start,
             conn_extra = side.conn_extra,
             child_extra = side.child_extra,
+        )
+    }
+
+    /// The `local = {...}` and `remote = {...}` tables of `side` (for [`Auth::Pubkey`], after
+    /// making its key and certificate in the shared PKI dir).
+    fn auth_tables(&self, side: &Side) -> (String, String) {
+        let a = side.gw == "gwa";
+        if side.auth == Auth::Psk {
+            let (lid, rid) = if a {
+                ("192.0.2.1", "192.0.2.2")
+            } else {
+                ("192.0.2.2", "192.0.2.1")
+            };
+            return (
+                format!(r#"{{ auth = "psk", id = "{lid}" }}"#),
+                format!(r#"{{ auth = "psk", id = "{rid}" }}"#),
+            );
+        }
+        let (me, peer, ip) = if a {
+            ("gwa.ipx.example", "gwb.ipx.example", "192.0.2.1")
+        } else {
+            ("gwb.ipx.example", "gwa.ipx.example", "192.0.2.2")
+        };
+        let pki = self.run_dir().join("pki");
+        let dir = pki.to_str().expect("utf-8 path");
+        self.script(&["make-pki", "--dir", dir, "--ip", ip, me]);
+        (
+            format!(
+                r#"{{ auth = "pubkey", id = "{me}", cert = "{dir}/{me}.crt", key = "{dir}/{me}.pk8.pem" }}"#
+            ),
+            format!(r#"{{ auth = "pubkey", id = "{peer}", cacerts = ["{dir}/ca.crt"] }}"#),
         )
     }
 
