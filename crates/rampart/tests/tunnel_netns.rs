@@ -11,12 +11,13 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
 mod common;
+use common::wire::{EspOn, WireCapture};
 use common::{BIN, Guard, gateway_config, ip, netns_tests_enabled, wait_until};
 
 fn sysctl(ns: &str, kv: &str) {
@@ -169,6 +170,10 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
     // Without the tunnel the far LAN is unreachable: the gateways have no route to it.
     assert!(!ping(&hosta, "203.0.113.10"), "no route before the tunnel");
 
+    // Oracle: tshark on gwa's WAN link, from before the first IKE message.
+    let wan = format!("rt{pid}{tag}1x");
+    let capture = WireCapture::start(&gwa, &wan, &dir.join("wan.pcap"));
+
     let ca = gateway_config(&dir, "a", start, encap);
     // An SPD entry ahead of the tunnel's PROTECT: UDP to hostb's discard port is dropped.
     let text = std::fs::read_to_string(&ca).expect("config")
@@ -208,8 +213,6 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
         "UDP encapsulation as configured: {a}"
     );
 
-    let wan = format!("rt{pid}{tag}1x");
-    let capture = Capture::start(&gwa, &wan, &dir.join("wan.pcap"));
     if !ping(&hosta, "203.0.113.10") {
         let a = sa_list(&gwa, &sa);
         let b = sa_list(&gwb, &sb);
@@ -244,90 +247,21 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
     assert_eq!(counter(&a, "out_packets"), counter(&b, "in_packets"));
     assert_eq!(counter(&b, "out_packets"), counter(&a, "in_packets"));
 
-    // Oracle: tshark on gwa's WAN link sees ESP with both SPIs (RFC 3948 ESP-in-UDP or IP
-    // protocol 50) and no ICMP in the clear.
-    if let Some(mut cap) = capture {
-        cap.wait();
-        let spis = cap.read(&["-Y", "esp", "-T", "fields", "-e", "esp.spi"]);
-        let spi_of = |c: &Value, k: &str| format!("0x{}", c[k].as_str().unwrap_or_default());
+    // The capture holds only IKE and ESP (RFC 3948 ESP-in-UDP exactly when encap is on, else
+    // IP protocol 50), nothing in clear, and both SPIs carried the echoes.
+    if let Some(cap) = capture {
+        let wire = cap.finish();
+        let esp = if encap { EspOn::Udp } else { EspOn::Raw };
+        wire.assert_never_plaintext(esp, 12);
         for k in ["spi_in", "spi_out"] {
-            let want = spi_of(&a, k);
-            let n = spis.lines().filter(|l| l.trim() == want).count();
-            assert!(n >= 3, "tshark saw {n} ESP packets with {k} {want}: {spis}");
-        }
-        let clear = cap.read(&["-Y", "icmp"]);
-        assert!(
-            clear.trim().is_empty(),
-            "ICMP in the clear on the WAN: {clear}"
-        );
-        let udp = cap.read(&["-Y", "udp.port == 4500 && esp"]);
-        assert_eq!(
-            !udp.trim().is_empty(),
-            encap,
-            "ESP in UDP exactly when encap is on"
-        );
-    }
-}
-
-/// A tshark capture on one link, started before the traffic and read after it.
-struct Capture {
-    child: Child,
-    file: PathBuf,
-}
-
-impl Capture {
-    /// Starts capturing for 4 s; `None` (with a warning) when tshark is missing, unless
-    /// `RAMPART_REQUIRE_ORACLES=1`.
-    fn start(ns: &str, dev: &str, file: &Path) -> Option<Self> {
-        if Command::new("tshark").arg("-v").output().is_err() {
-            assert_ne!(
-                std::env::var("RAMPART_REQUIRE_ORACLES").as_deref(),
-                Ok("1"),
-                "tshark is required"
+            let want = format!("0x{}", a[k].as_str().unwrap_or_default());
+            let n = wire.esp_spis.get(&want).copied().unwrap_or(0);
+            assert!(
+                n >= 6,
+                "tshark saw {n} ESP packets with {k} {want}: {:?}",
+                wire.esp_spis
             );
-            eprintln!("warning: tshark not found: skipping the capture check");
-            return None;
         }
-        let child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                ns,
-                "tshark",
-                "-q",
-                "-i",
-                dev,
-                "-a",
-                "duration:4",
-                "-w",
-            ])
-            .arg(file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tshark starts");
-        // dumpcap needs a moment before it captures.
-        std::thread::sleep(Duration::from_millis(1500));
-        Some(Self {
-            child,
-            file: file.to_path_buf(),
-        })
-    }
-
-    /// Waits for the capture to end (it stops itself after 4 s).
-    fn wait(&mut self) {
-        let _ = self.child.wait();
-    }
-
-    /// Reads the capture through tshark with `args` (a display filter, fields).
-    fn read(&self, args: &[&str]) -> String {
-        let out = Command::new("tshark")
-            .arg("-r")
-            .arg(&self.file)
-            .args(args)
-            .output()
-            .expect("tshark reads the capture");
-        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
 

@@ -1,8 +1,12 @@
 //! What the root-only end-to-end tests of the `rampart` binary share: the gate, a cleanup guard
-//! for namespaces and daemons, `ip`, and waiting on real processes.
+//! for namespaces and daemons, `ip`, and waiting on real processes; the interop topology with
+//! rampart and strongSwan in it ([`net`]) and the "never plaintext" wire oracle ([`wire`]).
 //!
 //! Each test binary uses only part of this module.
 #![allow(dead_code)]
+
+pub(crate) mod net;
+pub(crate) mod wire;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -11,6 +15,7 @@ use std::time::{Duration, Instant};
 /// The binary under test.
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_rampart");
 
+#[allow(unused_imports)]
 pub(crate) use rampart_testkit::netns_tests_enabled;
 
 /// Kills the daemons (by PID) and deletes the namespaces and the scratch directory, whatever
