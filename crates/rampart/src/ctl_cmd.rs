@@ -48,7 +48,7 @@ pub(crate) struct NameArgs {
 }
 
 /// Sends `request` and returns the answer; `Err` (exit 2) when the daemon is unreachable.
-fn call(socket: &Path, request: &Value) -> anyhow::Result<Value> {
+pub(crate) fn call(socket: &Path, request: &Value) -> anyhow::Result<Value> {
     let stream = UnixStream::connect(socket).with_context(|| {
         format!(
             "cannot reach the daemon at {} (is `rampart run` running? --socket names another path)",
@@ -138,7 +138,9 @@ pub(crate) fn down(args: &NameArgs) -> anyhow::Result<ExitCode> {
     }))
 }
 
-fn print_sas(list: &Value) {
+/// Prints the IKE SAs of a `sa_list` or `status` answer, each with its child SAs and, when the
+/// daemon has a data plane, their packet counters.
+pub(crate) fn print_sas(list: &Value) {
     let sas = list.as_array().map(Vec::as_slice).unwrap_or_default();
     if sas.is_empty() {
         println!("no IKE SAs");
@@ -178,6 +180,28 @@ fn print_sas(list: &Value) {
                 ts(&c["local_ts"]),
                 ts(&c["remote_ts"]),
             );
+            if let Some(counters) = counters_text(c) {
+                println!("    {counters}");
+            }
         }
+    }
+}
+
+/// `in 4 packets, 336 bytes (0 dropped); out 4 packets, 336 bytes`, from a child's data-plane
+/// counters; `None` when the daemon has no data plane.
+fn counters_text(c: &Value) -> Option<String> {
+    let n = |k: &str| c.get(k).and_then(Value::as_u64);
+    let inbound = n("in_packets").map(|p| {
+        format!(
+            "in {p} packets, {} bytes ({} dropped)",
+            n("in_bytes").unwrap_or(0),
+            n("in_drops").unwrap_or(0)
+        )
+    });
+    let outbound =
+        n("out_packets").map(|p| format!("out {p} packets, {} bytes", n("out_bytes").unwrap_or(0)));
+    match (inbound, outbound) {
+        (None, None) => None,
+        (i, o) => Some(i.into_iter().chain(o).collect::<Vec<_>>().join("; ")),
     }
 }
