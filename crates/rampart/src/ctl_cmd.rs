@@ -1,7 +1,7 @@
 //! The control commands: `rampart status`, `rampart sa list`, `rampart up NAME`,
-//! `rampart down NAME`. Each sends one request line to the daemon's control socket and prints
-//! the answer (docs/control-protocol.md). Exit status: 0 done, 1 the daemon refused, 2 the
-//! daemon could not be reached.
+//! `rampart down NAME` (and `rampart sa export`, in `sa_export.rs`). Each sends one request
+//! line to the daemon's control socket and prints the answer (docs/control-protocol.md). Exit
+//! status: 0 done, 1 the daemon refused, 2 the daemon could not be reached.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -36,6 +36,9 @@ pub(crate) struct StatusArgs {
 pub(crate) enum SaCommand {
     /// List the IKE SAs and their child SAs.
     List(StatusArgs),
+    /// Write every SA's keys as Wireshark decryption tables, to decrypt captures (needs
+    /// `allow_key_export = true` in the daemon's `[daemon]` section).
+    Export(crate::sa_export::ExportArgs),
 }
 
 /// `rampart up NAME` / `rampart down NAME`.
@@ -109,7 +112,10 @@ pub(crate) fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
 
 /// `rampart sa ...`.
 pub(crate) fn sa(command: &SaCommand) -> anyhow::Result<ExitCode> {
-    let SaCommand::List(args) = command;
+    let args = match command {
+        SaCommand::List(args) => args,
+        SaCommand::Export(args) => return crate::sa_export::run(args),
+    };
     let answer = call(&args.common.socket, &json!({ "cmd": "sa_list" }))?;
     Ok(finish(&answer, args.common.json, |a| {
         print_sas(&a["ike_sas"])

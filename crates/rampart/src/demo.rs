@@ -465,7 +465,12 @@ mod tests {
                 let c = &config.connections[0];
                 assert_eq!(c.children[0].name, CHILD);
                 assert_eq!(text.contains("encap = true"), encap == Encap::Udp);
-                let listing = format!("{:?}", config.spd().entries());
+                let listing: String = config
+                    .spd()
+                    .entries()
+                    .iter()
+                    .flat_map(|e| e.selectors.iter().map(ToString::to_string))
+                    .collect();
                 assert!(listing.contains(g.lan_net) && listing.contains(peer.lan_net));
             }
         }

@@ -11,6 +11,7 @@ mod demo_lab;
 mod policy_cmd;
 mod proposal_cmd;
 mod run_cmd;
+mod sa_export;
 
 use clap::{Parser, Subcommand};
 

@@ -299,6 +299,9 @@ impl Engine {
             Request::SaList => json!({ "ok": true, "ike_sas": self.sa_json(now) }),
             Request::Up(name) => self.up(sockets, &name),
             Request::Down(name) => self.down(sockets, &name),
+            Request::ExportKeys => self
+                .table
+                .export_keys(self.config.daemon.dangerous_allow_key_export, &self.sas),
         }
     }
 
