@@ -142,7 +142,7 @@ fn preflight() -> anyhow::Result<()> {
 fn steps(lab: &mut Lab, interrupt: &Interrupt, args: &Args, pid: u32) -> anyhow::Result<()> {
     let [a, b] = Gateway::pair(pid);
     println!(
-        "rampart demo: two IPsec gateways on this machine, each in its own network namespace, \
+        "rampart demo: two IPsec gateways on this machine, each in its own network namespace,\n\
          a tunnel between them and a ping through it. Everything is removed at the end."
     );
     network(lab, &a, &b)?;
@@ -340,9 +340,9 @@ fn established_child(socket: &Path) -> Option<Value> {
 fn ping(lab: &mut Lab, interrupt: &Interrupt, a: &Gateway, b: &Gateway) -> anyhow::Result<()> {
     println!("\n[5/6] Traffic");
     println!(
-        "  ping {} from {}: A's kernel routes it into A's TUN device (rampart0), rampart\n  \
-         encrypts it as ESP to {}, B decrypts it and hands it to B's kernel; the reply goes back\n  \
-         the same way.",
+        "  ping {} from {}: A's kernel routes it into A's TUN device (rampart0),\n  \
+         rampart encrypts it as ESP to {}, B decrypts it and hands it to B's kernel;\n  \
+         the reply goes back the same way.",
         b.lan, a.lan, b.wan
     );
     let out = interrupt.output(
@@ -353,7 +353,11 @@ fn ping(lab: &mut Lab, interrupt: &Interrupt, a: &Gateway, b: &Gateway) -> anyho
     )?;
     let text = String::from_utf8_lossy(&out.stdout);
     for line in text.lines() {
-        println!("    {line}");
+        if line.trim().is_empty() {
+            println!();
+        } else {
+            println!("    {line}");
+        }
     }
     lab.check_daemons()?;
     if !out.status.success() || !text.contains(" 0% packet loss") {
