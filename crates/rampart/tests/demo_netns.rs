@@ -1,7 +1,8 @@
 //! `rampart demo` end to end: it exits 0 after a ping with no loss through the tunnel, prints
 //! the SA listing with nonzero ESP counters and the policy listing, and leaves nothing behind —
 //! no namespace, no daemon, no scratch directory. Interrupted with SIGINT while `--keep` holds
-//! the tunnel up, it tears down just the same.
+//! the tunnel up, or with SIGTERM in the middle, it tears down just the same. Without root or
+//! `ip` it says so and exits 2.
 //!
 //! Needs root, `ip` and `ping`: runs only with `RAMPART_NETNS_TESTS=1`, otherwise warns and
 //! passes.
@@ -119,27 +120,8 @@ fn sigint_tears_the_kept_demo_down() {
     if !netns_tests_enabled("demo_netns") {
         return;
     }
-    let mut child = Command::new(BIN)
-        .args(["demo", "--keep", "--mode", "udp"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("rampart demo starts");
+    let (mut child, rx, reader) = spawn_demo(&["--keep", "--mode", "udp"], "Press Ctrl-C");
     let pid = child.id();
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("Press Ctrl-C") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
     let ready = rx.recv_timeout(Duration::from_secs(40));
     // While it waits, the tunnel is there: its namespaces exist.
     let netns = Command::new("ip").args(["netns", "list"]).output();
@@ -167,4 +149,109 @@ fn sigint_tears_the_kept_demo_down() {
         "{out}"
     );
     assert_clean(pid);
+}
+
+/// Runs `rampart demo` as a child; returns it and a channel that yields once a stdout line
+/// contains `marker`, plus the reader thread that collects all of stdout.
+fn spawn_demo(
+    args: &[&str],
+    marker: &'static str,
+) -> (
+    std::process::Child,
+    mpsc::Receiver<()>,
+    std::thread::JoinHandle<String>,
+) {
+    let mut child = Command::new(BIN)
+        .arg("demo")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rampart demo starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains(marker) {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    (child, rx, reader)
+}
+
+/// SIGTERM while the ping runs: the demo stops the ping, tears down and exits 130.
+#[test]
+fn sigterm_mid_demo_tears_down() {
+    if !netns_tests_enabled("demo_netns") {
+        return;
+    }
+    let (mut child, rx, reader) = spawn_demo(&[], "[5/6] Traffic");
+    let pid = child.id();
+    let ready = rx.recv_timeout(Duration::from_secs(40));
+    let st = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(st.success());
+    let status = child.wait().expect("demo exits");
+    let out = reader.join().expect("reader thread");
+    assert!(ready.is_ok(), "the demo never got to the ping: {out}");
+    assert_eq!(status.code(), Some(130), "{out}");
+    assert!(out.contains("Tearing down:"), "{out}");
+    assert!(!out.contains("[6/6]"), "stopped before the listings: {out}");
+    assert_clean(pid);
+}
+
+/// Without root, or without `ip`/`ping`, the demo says what is missing and exits 2 before
+/// touching anything.
+#[test]
+fn demo_says_what_it_needs() {
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1).map(|e| e == "0"))
+            .unwrap_or(false)
+    });
+    let unprivileged = if root {
+        // As root: drop to nobody with setpriv (util-linux) when it is there.
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                BIN,
+                "demo",
+            ])
+            .output()
+            .ok()
+    } else {
+        Command::new(BIN).arg("demo").output().ok()
+    };
+    match unprivileged {
+        Some(out) => {
+            assert_eq!(out.status.code(), Some(2), "{out:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("must run as root"), "{err}");
+        }
+        None => eprintln!("warning: setpriv not found: skipping the non-root check"),
+    }
+    if root {
+        let out = Command::new(BIN)
+            .arg("demo")
+            .env("PATH", "/nonexistent")
+            .output()
+            .expect("rampart runs");
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("needs `ip`") && err.contains("iproute2"),
+            "{err}"
+        );
+    }
 }
