@@ -1,13 +1,17 @@
 //! `rampart`: the one binary. It explains proposal strings, checks configuration files and the
-//! SPD they produce, runs the daemon (`rampart run`, IKE only so far) and talks to it over its
-//! control socket (`status`, `sa list`, `up`, `down`, `reload`).
+//! SPD they produce, runs the daemon (`rampart run`) and talks to it over its control socket
+//! (`status`, `sa list`, `sa export`, `up`, `down`, `reload`), and shows it all working on one
+//! machine (`rampart demo`).
 #![forbid(unsafe_code)]
 
 mod config_cmd;
 mod ctl_cmd;
+mod demo;
+mod demo_lab;
 mod policy_cmd;
 mod proposal_cmd;
 mod run_cmd;
+mod sa_export;
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +25,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Try it: two gateways in network namespaces, a tunnel, a ping through it, then cleanup
+    /// (root).
+    Demo(demo::Args),
     /// Explain strongSwan-style proposal strings as the IKEv2 transforms they put on the wire.
     Proposal(proposal_cmd::Args),
     /// Configuration files.
@@ -47,6 +54,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo::run(&args),
         Command::Proposal(args) => proposal_cmd::run(&args),
         Command::Config(command) => config_cmd::run(&command),
         Command::Policy(command) => policy_cmd::run(&command),

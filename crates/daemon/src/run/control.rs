@@ -28,6 +28,8 @@ pub(crate) enum Request {
     Down(String),
     /// `{"cmd":"reload"}`: read the configuration file again and apply it.
     Reload,
+    /// `{"cmd":"export_keys"}`: every SA's keys, when `allow_key_export` is on.
+    ExportKeys,
 }
 
 impl Request {
@@ -50,6 +52,7 @@ impl Request {
             "up" => Ok(Self::Up(name()?)),
             "down" => Ok(Self::Down(name()?)),
             "reload" => Ok(Self::Reload),
+            "export_keys" => Ok(Self::ExportKeys),
             other => Err(format!("unknown command \"{other}\"")),
         }
     }
@@ -209,6 +212,10 @@ mod tests {
             Ok(Request::Down("b".into()))
         );
         assert_eq!(Request::parse(br#"{"cmd":"reload"}"#), Ok(Request::Reload));
+        assert_eq!(
+            Request::parse(br#"{"cmd":"export_keys"}"#),
+            Ok(Request::ExportKeys)
+        );
     }
 
     #[test]

@@ -428,6 +428,9 @@ impl Engine {
             Request::Up(name) => self.up(sockets, &name),
             Request::Down(name) => self.down(sockets, &name),
             Request::Reload => self.reload(sockets),
+            Request::ExportKeys => self
+                .table
+                .export_keys(self.config.daemon.dangerous_allow_key_export, &self.sas),
         }
     }
 
@@ -662,9 +665,10 @@ impl Engine {
                     c.inbound.spi,
                     c.outbound.spi
                 );
-                self.table
-                    .children
-                    .insert(c.inbound.spi, ChildEntry::new(h, &c, now));
+                self.table.children.insert(
+                    c.inbound.spi,
+                    ChildEntry::new(h, &c, now, self.config.daemon.dangerous_allow_key_export),
+                );
                 if let Some(dp) = &mut self.dataplane {
                     dp.install(&c, None, now);
                 }
@@ -688,9 +692,10 @@ impl Engine {
                     new.name,
                     new.inbound.spi
                 );
-                self.table
-                    .children
-                    .insert(new.inbound.spi, ChildEntry::new(h, &new, now));
+                self.table.children.insert(
+                    new.inbound.spi,
+                    ChildEntry::new(h, &new, now, self.config.daemon.dangerous_allow_key_export),
+                );
                 if let Some(dp) = &mut self.dataplane {
                     dp.install(&new, Some(old_inbound_spi), now);
                 }
