@@ -2,7 +2,9 @@
 //!
 //! The daemon configures its TUN device with these: bring the link up and set its MTU
 //! (`RTM_NEWLINK`), give it an address (`RTM_NEWADDR`), and route the remote traffic selectors
-//! into it, in a chosen table (`RTM_NEWROUTE` / `RTM_DELROUTE`). Encoding is pure so it is tested
+//! into it, in a chosen table (`RTM_NEWROUTE` / `RTM_DELROUTE`), and send the traffic that is
+//! not its own into that table with a policy-routing rule (`RTM_NEWRULE` / `RTM_DELRULE`,
+//! `ip rule add not fwmark M lookup T`). Encoding is pure so it is tested
 //! against the bytes iproute2 sends; [`crate::netlink::Netlink`] does the socket IO.
 //!
 //! Every message is a `nlmsghdr`, a fixed family header, then attributes (all host byte order,
@@ -20,7 +22,7 @@
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //! |                      Port ID (0 = kernel)                     |
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//! |  ifinfomsg (16) / ifaddrmsg (8) / rtmsg (12)                  |
+//! |  ifinfomsg (16) / ifaddrmsg (8) / rtmsg (12) / fib_rule_hdr (12)|
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //! |   rta_len (4 + data)          |   rta_type                    |
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -44,6 +46,9 @@ const RTM_NEWADDR: u16 = 20;
 const RTM_DELADDR: u16 = 21;
 const RTM_NEWROUTE: u16 = 24;
 const RTM_DELROUTE: u16 = 25;
+const RTM_NEWRULE: u16 = 32;
+const RTM_DELRULE: u16 = 33;
+const NLM_F_EXCL: u16 = 0x200;
 
 const IFLA_MTU: u16 = 4;
 const IFA_ADDRESS: u16 = 1;
@@ -54,6 +59,11 @@ const RTA_GATEWAY: u16 = 5;
 const RTA_PRIORITY: u16 = 6;
 const RTA_PREFSRC: u16 = 7;
 const RTA_TABLE: u16 = 15;
+const FRA_PRIORITY: u16 = 6;
+const FRA_FWMARK: u16 = 10;
+const FRA_TABLE: u16 = 15;
+const FR_ACT_TO_TBL: u8 = 1;
+const FIB_RULE_INVERT: u32 = 0x2;
 
 const IFF_UP: u32 = 0x1;
 const RT_SCOPE_UNIVERSE: u8 = 0;
@@ -155,6 +165,22 @@ impl Route {
             protocol: PROTO_STATIC,
         }
     }
+}
+
+/// A policy-routing rule `[not] fwmark MARK lookup TABLE priority PRIORITY` of one family
+/// (`ip rule` / `ip -6 rule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// IPv6 rather than IPv4 (rules are per family).
+    pub ipv6: bool,
+    /// The firewall mark matched (`SO_MARK` of the sending socket), with the full mask.
+    pub fwmark: u32,
+    /// Match the packets *without* that mark (`not`, `FIB_RULE_INVERT`).
+    pub invert: bool,
+    /// The table looked up on a match; a lookup with no route there goes on to the next rule.
+    pub table: u32,
+    /// The rule's priority (lower first; the main table's rule is 32766).
+    pub priority: u32,
 }
 
 /// Builds one netlink message.
@@ -311,6 +337,34 @@ pub fn route_message(seq: u32, op: Op, route: &Route) -> Vec<u8> {
         b = b.attr_u32(RTA_TABLE, route.table);
     }
     b.attr_u32(RTA_OIF, route.ifindex).finish()
+}
+
+/// `RTM_NEWRULE` / `RTM_DELRULE` for `rule`, laid out as iproute2's `ip rule add|del not fwmark
+/// M lookup T priority P` lays it out (attributes `FWMARK, TABLE, PRIORITY`). Adding uses
+/// `NLM_F_EXCL`: an equal rule already there is `EEXIST` (rules, unlike routes, may repeat).
+pub fn rule_message(seq: u32, op: Op, rule: &Rule) -> Vec<u8> {
+    let (ty, flags, action) = match op {
+        Op::Add => (
+            RTM_NEWRULE,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE,
+            FR_ACT_TO_TBL,
+        ),
+        // iproute2 leaves the action unspecified on delete: any action matches.
+        Op::Delete => (RTM_DELRULE, NLM_F_REQUEST | NLM_F_ACK, 0),
+    };
+    let fam = if rule.ipv6 { AF_INET6 } else { AF_INET };
+    // Tables above 255 only fit in FRA_TABLE; the header's table is then RT_TABLE_UNSPEC.
+    let table8 = u8::try_from(rule.table).unwrap_or(0);
+    let flags32 = if rule.invert { FIB_RULE_INVERT } else { 0 };
+    // struct fib_rule_hdr: family, dst_len, src_len, tos, table, res1, res2, action, flags (u32).
+    let mut hdr = [fam, 0, 0, 0, table8, 0, 0, action, 0, 0, 0, 0];
+    hdr[8..12].copy_from_slice(&flags32.to_ne_bytes());
+    Builder::new(ty, flags, seq)
+        .bytes(&hdr)
+        .attr_u32(FRA_FWMARK, rule.fwmark)
+        .attr_u32(FRA_TABLE, rule.table)
+        .attr_u32(FRA_PRIORITY, rule.priority)
+        .finish()
 }
 
 /// What one kernel reply datagram said about request `seq`.
@@ -505,6 +559,30 @@ mod tests {
         let mut bad_len = reply(NLMSG_ERROR, 7, 0);
         bad_len[0] = 200;
         assert!(parse_reply(&bad_len, 7).is_err());
+    }
+
+    #[test]
+    fn rules_match_iproute2() {
+        // ip rule add not fwmark 0x7270 lookup 7270 priority 32700 (iproute2 6.1, strace -xx)
+        let r = Rule {
+            ipv6: false,
+            fwmark: 0x7270,
+            invert: true,
+            table: 7270,
+            priority: 32700,
+        };
+        let body = "020000000000000102000000 08000a0070720000 08000f00661c0000 08000600bc7f0000";
+        let body = body.replace(' ', "");
+        assert_eq!(rule_message(7, Op::Add, &r), expected(32, 0x605, &body));
+        // ip rule del not fwmark 0x7270 lookup 7270 priority 32700
+        let body = "020000000000000002000000 08000a0070720000 08000f00661c0000 08000600bc7f0000";
+        let body = body.replace(' ', "");
+        assert_eq!(rule_message(7, Op::Delete, &r), expected(33, 0x005, &body));
+        // ip -6 rule add not fwmark 0x7270 lookup 7270 priority 32700
+        let r6 = Rule { ipv6: true, ..r };
+        let body = "0a0000000000000102000000 08000a0070720000 08000f00661c0000 08000600bc7f0000";
+        let body = body.replace(' ', "");
+        assert_eq!(rule_message(7, Op::Add, &r6), expected(32, 0x605, &body));
     }
 
     #[test]
