@@ -209,8 +209,9 @@ pub(crate) struct LinkCapture {
 }
 
 impl LinkCapture {
-    /// Starts capturing on `dev` in `ns` for `secs` seconds; `None` (with a warning) when tshark
-    /// is missing, unless `RAMPART_REQUIRE_ORACLES=1`.
+    /// Starts capturing on `dev` in `ns` for `secs` seconds (counted by tshark from its start)
+    /// and returns once it captures; `None` (with a warning) when tshark is missing, unless
+    /// `RAMPART_REQUIRE_ORACLES=1`.
     pub(crate) fn start(ns: &str, dev: &str, file: &Path, secs: u32) -> Option<Self> {
         if Command::new("tshark").arg("-v").output().is_err() {
             return rampart_testkit::unavailable("tshark", "not installed");
@@ -224,8 +225,11 @@ impl LinkCapture {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("tshark starts");
-        // dumpcap needs a moment before it captures.
-        std::thread::sleep(Duration::from_millis(1500));
+        // dumpcap writes the file's header once it captures; a loaded machine takes seconds.
+        wait_until("tshark to start capturing", Duration::from_secs(10), || {
+            std::fs::metadata(file).is_ok_and(|m| m.len() > 0)
+        });
+        std::thread::sleep(Duration::from_millis(200));
         Some(Self {
             child,
             file: file.to_path_buf(),
