@@ -4,7 +4,8 @@
 //! packets, marked, go out directly. Proven by: gwa pings gwb's address, a TCP transfer of
 //! 256 KB arrives intact (length and SHA-256), both daemons count the ESP packets, and tshark
 //! on the link sees only IKE and ESP (no ICMP or TCP in the clear), ESP-in-UDP exactly when
-//! encapsulation is forced. Strict reverse-path filtering stays on for the TUN device.
+//! encapsulation is forced. Reverse-path filtering is strict on the TUN device the decrypted
+//! packets come from (loose on the link: see run/routing.rs).
 //!
 //! Needs root, `ip`, `ping`, python3: runs only with `RAMPART_NETNS_TESTS=1`, otherwise warns
 //! and passes.
@@ -42,8 +43,9 @@ fn link(g: &mut Guard, tag: &str) -> (String, String, String) {
         ip(&["-n", ns, "addr", "add", v4, "dev", dev]);
         ip(&["-n", ns, "addr", "add", v6, "dev", dev, "nodad"]);
         ip(&["-n", ns, "link", "set", dev, "up"]);
-        // Loose reverse-path filtering on the link (the peer's address is routed into the TUN
-        // device, see run/routing.rs), strict on everything else, the TUN device included.
+        // Strict reverse-path filtering everywhere (the TUN device included, created later),
+        // but loose on the link: the peer's address is routed into the TUN device, so what it
+        // sends on the link (ARP included) fails a strict check (run/routing.rs).
         sysctl_in(ns, "net.ipv4.conf.all.rp_filter=1");
         sysctl_in(ns, "net.ipv4.conf.default.rp_filter=1");
         sysctl_in(ns, &format!("net.ipv4.conf.{dev}.rp_filter=2"));

@@ -62,6 +62,8 @@ const RTA_TABLE: u16 = 15;
 const FRA_PRIORITY: u16 = 6;
 const FRA_FWMARK: u16 = 10;
 const FRA_TABLE: u16 = 15;
+const FRA_IP_PROTO: u16 = 22;
+const FRA_SPORT_RANGE: u16 = 23;
 const FR_ACT_TO_TBL: u8 = 1;
 const FIB_RULE_INVERT: u32 = 0x2;
 
@@ -167,15 +169,20 @@ impl Route {
     }
 }
 
-/// A policy-routing rule `[not] fwmark MARK lookup TABLE priority PRIORITY` of one family
-/// (`ip rule` / `ip -6 rule`).
+/// A policy-routing rule `[not] [fwmark MARK] [ipproto P [sport S]] lookup TABLE priority
+/// PRIORITY` of one family (`ip rule` / `ip -6 rule`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
     /// IPv6 rather than IPv4 (rules are per family).
     pub ipv6: bool,
     /// The firewall mark matched (`SO_MARK` of the sending socket), with the full mask.
-    pub fwmark: u32,
-    /// Match the packets *without* that mark (`not`, `FIB_RULE_INVERT`).
+    pub fwmark: Option<u32>,
+    /// The IP protocol matched (Linux 4.17+).
+    pub ip_proto: Option<u8>,
+    /// The source port matched, with `ip_proto` TCP or UDP (Linux 4.17+). In the reverse-path
+    /// check of a received packet the ports are swapped, so this is also the port it came to.
+    pub sport: Option<u16>,
+    /// Invert the whole match (`not`, `FIB_RULE_INVERT`).
     pub invert: bool,
     /// The table looked up on a match; a lookup with no route there goes on to the next rule.
     pub table: u32,
@@ -339,9 +346,10 @@ pub fn route_message(seq: u32, op: Op, route: &Route) -> Vec<u8> {
     b.attr_u32(RTA_OIF, route.ifindex).finish()
 }
 
-/// `RTM_NEWRULE` / `RTM_DELRULE` for `rule`, laid out as iproute2's `ip rule add|del not fwmark
-/// M lookup T priority P` lays it out (attributes `FWMARK, TABLE, PRIORITY`). Adding uses
-/// `NLM_F_EXCL`: an equal rule already there is `EEXIST` (rules, unlike routes, may repeat).
+/// `RTM_NEWRULE` / `RTM_DELRULE` for `rule`, laid out as iproute2's `ip rule add|del [not]
+/// [fwmark M] [ipproto P [sport S]] lookup T priority P` lays it out (attributes in that order:
+/// `FWMARK, IP_PROTO, SPORT_RANGE, TABLE, PRIORITY`). Adding uses `NLM_F_EXCL`: an equal rule
+/// already there is `EEXIST` (rules, unlike routes, may repeat).
 pub fn rule_message(seq: u32, op: Op, rule: &Rule) -> Vec<u8> {
     let (ty, flags, action) = match op {
         Op::Add => (
@@ -354,17 +362,29 @@ pub fn rule_message(seq: u32, op: Op, rule: &Rule) -> Vec<u8> {
     };
     let fam = if rule.ipv6 { AF_INET6 } else { AF_INET };
     // Tables above 255 only fit in FRA_TABLE; the header's table is then RT_TABLE_UNSPEC.
-    let table8 = u8::try_from(rule.table).unwrap_or(0);
+    let table8 = u8::try_from(rule.table).ok();
     let flags32 = if rule.invert { FIB_RULE_INVERT } else { 0 };
     // struct fib_rule_hdr: family, dst_len, src_len, tos, table, res1, res2, action, flags (u32).
-    let mut hdr = [fam, 0, 0, 0, table8, 0, 0, action, 0, 0, 0, 0];
+    let mut hdr = [fam, 0, 0, 0, table8.unwrap_or(0), 0, 0, action, 0, 0, 0, 0];
     hdr[8..12].copy_from_slice(&flags32.to_ne_bytes());
-    Builder::new(ty, flags, seq)
-        .bytes(&hdr)
-        .attr_u32(FRA_FWMARK, rule.fwmark)
-        .attr_u32(FRA_TABLE, rule.table)
-        .attr_u32(FRA_PRIORITY, rule.priority)
-        .finish()
+    let mut b = Builder::new(ty, flags, seq).bytes(&hdr);
+    if let Some(mark) = rule.fwmark {
+        b = b.attr_u32(FRA_FWMARK, mark);
+    }
+    if let Some(proto) = rule.ip_proto {
+        b = b.attr(FRA_IP_PROTO, &[proto]);
+    }
+    if let Some(port) = rule.sport {
+        // struct fib_rule_port_range: start, end (u16 each, host order).
+        let mut range = [0u8; 4];
+        range[..2].copy_from_slice(&port.to_ne_bytes());
+        range[2..].copy_from_slice(&port.to_ne_bytes());
+        b = b.attr(FRA_SPORT_RANGE, &range);
+    }
+    if table8.is_none() {
+        b = b.attr_u32(FRA_TABLE, rule.table);
+    }
+    b.attr_u32(FRA_PRIORITY, rule.priority).finish()
 }
 
 /// What one kernel reply datagram said about request `seq`.
@@ -563,10 +583,13 @@ mod tests {
 
     #[test]
     fn rules_match_iproute2() {
-        // ip rule add not fwmark 0x7270 lookup 7270 priority 32700 (iproute2 6.1, strace -xx)
+        // The bodies are what iproute2 6.1 sent (`strace -e trace=sendmsg -e write=3 ip rule ...`).
+        // ip rule add not fwmark 0x7270 lookup 7270 priority 32700
         let r = Rule {
             ipv6: false,
-            fwmark: 0x7270,
+            fwmark: Some(0x7270),
+            ip_proto: None,
+            sport: None,
             invert: true,
             table: 7270,
             priority: 32700,
@@ -583,6 +606,39 @@ mod tests {
         let body = "0a0000000000000102000000 08000a0070720000 08000f00661c0000 08000600bc7f0000";
         let body = body.replace(' ', "");
         assert_eq!(rule_message(7, Op::Add, &r6), expected(32, 0x605, &body));
+        // ip rule add ipproto udp sport 500 lookup main priority 32690
+        let udp = Rule {
+            ipv6: false,
+            fwmark: None,
+            ip_proto: Some(17),
+            sport: Some(500),
+            invert: false,
+            table: TABLE_MAIN,
+            priority: 32690,
+        };
+        let body = "02000000fe00000100000000 0500160011000000 08001700f401f401 08000600b27f0000";
+        let body = body.replace(' ', "");
+        assert_eq!(rule_message(7, Op::Add, &udp), expected(32, 0x605, &body));
+        // ip rule add ipproto 50 lookup main priority 32690
+        let esp = Rule {
+            ip_proto: Some(50),
+            sport: None,
+            ..udp
+        };
+        let body = "02000000fe00000100000000 0500160032000000 08000600b27f0000".replace(' ', "");
+        assert_eq!(rule_message(7, Op::Add, &esp), expected(32, 0x605, &body));
+        // ip -6 rule del ipproto udp sport 4500 lookup main priority 32690
+        let del6 = Rule {
+            ipv6: true,
+            sport: Some(4500),
+            ..udp
+        };
+        let body = "0a000000fe00000000000000 0500160011000000 08001700 94119411 08000600b27f0000";
+        let body = body.replace(' ', "");
+        assert_eq!(
+            rule_message(7, Op::Delete, &del6),
+            expected(33, 0x005, &body)
+        );
     }
 
     #[test]

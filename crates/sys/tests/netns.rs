@@ -567,7 +567,9 @@ fn fwmark_rule_splits_marked_traffic() {
     .expect("enter namespace");
     let rules = [false, true].map(|ipv6| Rule {
         ipv6,
-        fwmark: 0x7270,
+        fwmark: Some(0x7270),
+        ip_proto: None,
+        sport: None,
         invert: true,
         table: 7270,
         priority: 32700,
@@ -603,9 +605,56 @@ fn fwmark_rule_splits_marked_traffic() {
         let marked = ip(&["-n", a, "route", "get", peer, "mark", "0x7270"]);
         assert!(marked.contains("dev veth0"), "marked: {marked}");
     }
+    // Strict reverse-path filtering drops what the peer sends on the link, as its address is
+    // routed into the TUN device; a protocol-and-port rule keeping UDP port 500 in the main
+    // table lets IKE pass (the kernel's input lookup with the packet's ports answers `ip route
+    // get ... iif`).
+    for dev in ["all", "veth0"] {
+        let kv = format!("net.ipv4.conf.{dev}.rp_filter=1");
+        ip(&["netns", "exec", a, "sysctl", "-qw", &kv]);
+    }
+    // A UDP packet from the peer's port `from` to our port `to`.
+    let input = |from: &str, to: &str| {
+        Command::new("ip")
+            .args(["-n", a, "route", "get", "192.0.2.1", "from", "192.0.2.2"])
+            .args(["iif", "veth0", "ipproto", "udp", "sport", from, "dport", to])
+            .output()
+            .expect("run ip")
+            .status
+            .success()
+    };
+    assert!(
+        !input("600", "500"),
+        "strict: the peer routes into the TUN device"
+    );
+    let ike = Rule {
+        ipv6: false,
+        fwmark: None,
+        ip_proto: Some(17),
+        sport: Some(500),
+        invert: false,
+        table: rampart_sys::rtnl::TABLE_MAIN,
+        priority: 32690,
+    };
     netns::run_in(&pair.a, move || {
         let mut nl = Netlink::open().expect("netlink");
-        for rule in &rules {
+        nl.add_rule(&ike).expect("add the IKE rule");
+    })
+    .expect("enter namespace");
+    let shown = ip(&["-n", a, "rule", "show"]);
+    assert!(
+        shown.contains("32690:\tfrom all ipproto udp sport 500 lookup main"),
+        "{shown}"
+    );
+    // The reverse lookup swaps the ports: `sport 500` is the port the packet came to.
+    assert!(input("600", "500"), "IKE to port 500 passes the check");
+    assert!(
+        !input("500", "600"),
+        "from port 500 to another port does not"
+    );
+    netns::run_in(&pair.a, move || {
+        let mut nl = Netlink::open().expect("netlink");
+        for rule in rules.iter().chain([&ike]) {
             nl.del_rule(rule).expect("delete rule");
         }
     })

@@ -20,10 +20,16 @@
 //!
 //! Reverse-path filtering: a decrypted packet written to the TUN device comes from an address
 //! the (unmarked) reverse lookup routes into the TUN device, so strict `rp_filter` accepts it.
-//! The peer's IKE and ESP packets arriving on the outer link are another matter when [`TABLE`]
-//! covers the peer's address: the reverse lookup (mark 0) names the TUN device, and strict
-//! `rp_filter` (1) on that link would drop them; loose mode (2, the systemd default) or 0
-//! accepts them. The daemon logs a warning when it finds strict mode in that case.
+//! What the peer sends on the outer link is another matter when [`TABLE`] covers the peer's
+//! address: the reverse lookup carries no mark and names the TUN device, so strict `rp_filter`
+//! (1) on that link drops it. Rules matching IKE and ESP by protocol and port (which the
+//! reverse lookup does see) would let those pass, but not the peer's ARP requests, whose
+//! check is a lookup of protocol 0 (`arp_process` → `ip_route_input`): the neighbour entry
+//! then fails and everything stops. WireGuard's answer (`src_valid_mark` and a mark restored
+//! by conntrack) needs netfilter and has the same ARP gap. So that link needs loose mode (2,
+//! the systemd default; the kernel applies the larger of `all` and the device's value, so
+//! `net.ipv4.conf.DEV.rp_filter=2` is enough) or none; the daemon warns when a device it may
+//! use is strict in that case.
 //!
 //! Everything added is removed when [`Routing`] drops (daemon exit).
 
@@ -145,7 +151,9 @@ impl Routing {
             }
             let rule = Rule {
                 ipv6,
-                fwmark: FWMARK,
+                fwmark: Some(FWMARK),
+                ip_proto: None,
+                sport: None,
                 invert: true,
                 table: TABLE,
                 priority: RULE_PRIORITY,
@@ -157,20 +165,41 @@ impl Routing {
                 Err(e) => log!(Warn, "rule not fwmark {FWMARK:#x} lookup {TABLE}: {e}"),
             }
         }
-        if covers_a_peer(config, &planned) && strict_rp_filter() {
-            log!(
-                Warn,
-                "a route into the TUN device covers a peer's address and rp_filter is strict: \
-                 its IKE and ESP packets may be dropped (use rp_filter = 2)"
-            );
+        if covers_a_peer(config, &planned) {
+            for dev in strict_rp_filter_devices() {
+                log!(
+                    Warn,
+                    "a route into the TUN device covers a peer's address and {dev} has strict \
+                     rp_filter: what the peer sends there is dropped (set \
+                     net.ipv4.conf.{dev}.rp_filter=2)"
+                );
+            }
         }
         me
     }
 }
 
-/// Whether IPv4 strict reverse-path filtering is on for all interfaces.
-fn strict_rp_filter() -> bool {
-    std::fs::read_to_string("/proc/sys/net/ipv4/conf/all/rp_filter").is_ok_and(|s| s.trim() == "1")
+/// The devices (but loopback and our TUN device) where IPv4 reverse-path filtering is strict:
+/// the larger of `all` and the device's own `rp_filter` is 1.
+fn strict_rp_filter_devices() -> Vec<String> {
+    let conf = std::path::Path::new("/proc/sys/net/ipv4/conf");
+    let read = |dev: &str| {
+        std::fs::read_to_string(conf.join(dev).join("rp_filter"))
+            .ok()
+            .and_then(|s| s.trim().parse::<u8>().ok())
+            .unwrap_or(0)
+    };
+    let all = read("all");
+    let Ok(dir) = std::fs::read_dir(conf) else {
+        return Vec::new();
+    };
+    let skip = ["all", "default", "lo", super::dataplane::TUN_NAME];
+    let mut out: Vec<String> = dir
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|d| !skip.contains(&d.as_str()) && all.max(read(d)) == 1)
+        .collect();
+    out.sort();
+    out
 }
 
 impl Drop for Routing {
