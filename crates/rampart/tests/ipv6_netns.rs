@@ -18,66 +18,9 @@ use serde_json::Value;
 
 mod common;
 use common::{
-    Guard, LinkCapture, connection_config, established_child, ip, netns_tests_enabled, ns_ok,
-    sa_list_json, spawn_daemons, sysctl_in, wait_until,
+    Guard, LinkCapture, connection_config, dual_stack_topology, established_child,
+    netns_tests_enabled, ns_ok, sa_list_json, spawn_daemons, wait_until,
 };
-
-/// Builds the four dual-stack namespaces; returns (hosta, gwa, gwb, hostb, gwa's WAN device).
-fn topology(g: &mut Guard, tag: &str) -> ([String; 4], String) {
-    let pid = std::process::id();
-    let names = ["hosta", "gwa", "gwb", "hostb"].map(|n| format!("r6-{pid}-{tag}-{n}"));
-    for ns in &names {
-        ip(&["netns", "add", ns]);
-        g.namespaces.push(ns.clone());
-        ip(&["-n", ns, "link", "set", "lo", "up"]);
-    }
-    // (x, x's addresses, y, y's addresses) of each veth link: hosta–gwa, gwa–gwb, gwb–hostb.
-    let links = [
-        (
-            0,
-            ["198.51.100.10/24", "2001:db8:a::10/64"],
-            1,
-            ["198.51.100.1/24", "2001:db8:a::1/64"],
-        ),
-        (
-            1,
-            ["192.0.2.1/24", "2001:db8::1/64"],
-            2,
-            ["192.0.2.2/24", "2001:db8::2/64"],
-        ),
-        (
-            2,
-            ["203.0.113.1/24", "2001:db8:b::1/64"],
-            3,
-            ["203.0.113.10/24", "2001:db8:b::10/64"],
-        ),
-    ];
-    for (k, (x, ax, y, ay)) in links.into_iter().enumerate() {
-        let (dx, dy) = (format!("r6{pid}{tag}{k}x"), format!("r6{pid}{tag}{k}y"));
-        ip(&[
-            "link", "add", &dx, "netns", &names[x], "type", "veth", "peer", "name", &dy, "netns",
-            &names[y],
-        ]);
-        for (ns, dev, [v4, v6]) in [(&names[x], &dx, ax), (&names[y], &dy, ay)] {
-            ip(&["-n", ns, "addr", "add", v4, "dev", dev]);
-            ip(&["-n", ns, "addr", "add", v6, "dev", dev, "nodad"]);
-            ip(&["-n", ns, "link", "set", dev, "up"]);
-        }
-    }
-    for (host, v4, v6) in [
-        (&names[0], "198.51.100.1", "2001:db8:a::1"),
-        (&names[3], "203.0.113.1", "2001:db8:b::1"),
-    ] {
-        ip(&["-n", host, "route", "add", "default", "via", v4]);
-        ip(&["-n", host, "-6", "route", "add", "default", "via", v6]);
-    }
-    for gw in [&names[1], &names[2]] {
-        sysctl_in(gw, "net.ipv4.ip_forward=1");
-        sysctl_in(gw, "net.ipv6.conf.all.forwarding=1");
-        sysctl_in(gw, "net.ipv4.conf.all.rp_filter=0");
-    }
-    (names, format!("r6{pid}{tag}1x"))
-}
 
 fn counter(c: &Value, key: &str) -> u64 {
     c[key].as_u64().unwrap_or(0)
@@ -108,7 +51,7 @@ fn dual_stack(tag: &str, outer: (&str, &str), encap: bool) {
         daemons: Vec::new(),
         dir: dir.clone(),
     };
-    let ([hosta, gwa, gwb, hostb], wan) = topology(&mut g, tag);
+    let ([hosta, gwa, gwb, hostb], wan) = dual_stack_topology(&mut g, "r6", tag);
     assert!(
         !ping(&hosta, "2001:db8:b::10"),
         "no route before the tunnel"

@@ -73,6 +73,7 @@ const RT_SCOPE_LINK: u8 = 253;
 const RT_SCOPE_HOST: u8 = 254;
 const RT_SCOPE_NOWHERE: u8 = 255;
 const RTN_UNICAST: u8 = 1;
+const RTN_THROW: u8 = 9;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 
@@ -152,6 +153,9 @@ pub struct Route {
     pub metric: Option<u32>,
     /// Route protocol, e.g. [`PROTO_STATIC`].
     pub protocol: u8,
+    /// `throw` rather than unicast: a lookup that ends here goes on to the next policy-routing
+    /// rule, as if the table had no route (`ifindex` and `gateway` are then not sent).
+    pub throw: bool,
 }
 
 impl Route {
@@ -165,6 +169,17 @@ impl Route {
             pref_src: None,
             metric: None,
             protocol: PROTO_STATIC,
+            throw: false,
+        }
+    }
+
+    /// A `throw` route to `dst` in `table`: lookups there for `dst` fall through to the next
+    /// rule (`ip route add throw DST table T proto static`).
+    pub fn throw(dst: Prefix, table: u32) -> Self {
+        Self {
+            table,
+            throw: true,
+            ..Self::device(dst, 0)
         }
     }
 }
@@ -287,10 +302,15 @@ pub fn addr_message(seq: u32, op: Op, ifindex: u32, prefix: Prefix) -> Vec<u8> {
 }
 
 /// `RTM_NEWROUTE` / `RTM_DELROUTE` for `route`, laid out as iproute2's `ip route replace` /
-/// `ip route del` lay it out (attributes `DST, GATEWAY, PREFSRC, PRIORITY, TABLE, OIF`).
+/// `ip route del` lay it out (attributes `DST, GATEWAY, PREFSRC, PRIORITY, TABLE, OIF`; a
+/// throw route has no `GATEWAY` nor `OIF`, and its type on delete too).
 pub fn route_message(seq: u32, op: Op, route: &Route) -> Vec<u8> {
     let v4 = route.dst.addr.is_ipv4();
     let (ty, flags, scope, rtn) = match op {
+        Op::Add if route.throw => {
+            let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+            (RTM_NEWROUTE, flags, RT_SCOPE_UNIVERSE, RTN_THROW)
+        }
         Op::Add => {
             // IPv4 device routes are scope link; IPv6 routes are always scope universe.
             let scope = if v4 && route.gateway.is_none() {
@@ -308,7 +328,8 @@ pub fn route_message(seq: u32, op: Op, route: &Route) -> Vec<u8> {
             } else {
                 RT_SCOPE_UNIVERSE
             };
-            (RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, scope, 0)
+            let rtn = if route.throw { RTN_THROW } else { 0 };
+            (RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, scope, rtn)
         }
     };
     // Tables above 255 only fit in RTA_TABLE; rtm_table is then RT_TABLE_UNSPEC.
@@ -331,7 +352,7 @@ pub fn route_message(seq: u32, op: Op, route: &Route) -> Vec<u8> {
     let mut b = Builder::new(ty, flags, seq)
         .bytes(&rtm)
         .attr_ip(RTA_DST, route.dst.addr);
-    if let Some(gw) = route.gateway {
+    if let Some(gw) = route.gateway.filter(|_| !route.throw) {
         b = b.attr_ip(RTA_GATEWAY, gw);
     }
     if let Some(src) = route.pref_src {
@@ -343,7 +364,10 @@ pub fn route_message(seq: u32, op: Op, route: &Route) -> Vec<u8> {
     if table8.is_none() {
         b = b.attr_u32(RTA_TABLE, route.table);
     }
-    b.attr_u32(RTA_OIF, route.ifindex).finish()
+    if !route.throw {
+        b = b.attr_u32(RTA_OIF, route.ifindex);
+    }
+    b.finish()
 }
 
 /// `RTM_NEWRULE` / `RTM_DELRULE` for `rule`, laid out as iproute2's `ip rule add|del [not]
@@ -559,6 +583,27 @@ mod tests {
         m.extend_from_slice(&errno.to_ne_bytes());
         m.extend_from_slice(&[0u8; 16]); // the start of the request echoed back
         m
+    }
+
+    #[test]
+    fn throw_routes_match_iproute2() {
+        // The bodies are what iproute2 6.1 sent (`strace -e trace=sendmsg -e write=3`).
+        // ip route replace throw 198.51.100.0/24 table 7270 proto static
+        let r = Route::throw(prefix("198.51.100.0", 24), 7270);
+        let body = "021800000004000900000000 08000100c6336400 08000f00661c0000".replace(' ', "");
+        assert_eq!(route_message(7, Op::Add, &r), expected(24, 0x505, &body));
+        // ip route del throw 198.51.100.0/24 table 7270 proto static
+        let body = "02180000000 4ff0900000000 08000100c6336400 08000f00661c0000".replace(' ', "");
+        assert_eq!(route_message(7, Op::Delete, &r), expected(25, 0x005, &body));
+        // ip -6 route replace throw 2001:db8:a::/64 table 7270 proto static
+        let r6 = Route::throw(prefix("2001:db8:a::", 64), 7270);
+        let body = concat!(
+            "0a400000000400090000 0000",
+            "140001002001 0db8000a0000000000000000 0000",
+            "08000f00661c0000"
+        )
+        .replace(' ', "");
+        assert_eq!(route_message(7, Op::Add, &r6), expected(24, 0x505, &body));
     }
 
     #[test]

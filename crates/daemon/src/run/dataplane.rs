@@ -7,11 +7,13 @@
 //!   (`transform.rs` buffer contract: the result is the whole outer datagram) and sent: with UDP
 //!   encapsulation (RFC 3948) the outer IP and UDP headers are stripped and the ESP bytes leave
 //!   from the NAT-T socket; without, the whole IPv4 or IPv6 datagram leaves by the raw ESP
-//!   socket of its family (`IP_HDRINCL` / `IPV6_HDRINCL`). No SA: a packet a trap covers waits for its SA and the engine is asked to
-//!   negotiate it ([`super::trap`]); any other is dropped and counted.
+//!   socket of its family (`IP_HDRINCL` / `IPV6_HDRINCL`). No SA: a packet a trap covers waits
+//!   for its SA and the engine is asked to negotiate it ([`super::trap`]); any other is dropped
+//!   and counted.
 //! - Inbound: an ESP datagram from UDP 4500 gets a minimal outer IP and UDP header written in
 //!   front of it (the transform wants the outer header), a raw ESP packet arrives with its IPv4
-//!   header, or without its IPv6 header, which is rebuilt ([`super::framing`]); the SA is found by SPI, unprotected, and the inner packet written to the TUN device.
+//!   header, or without its IPv6 header, which is rebuilt ([`super::framing`]); the SA is
+//!   found by SPI, unprotected, and the inner packet written to the TUN device.
 //!
 //! Routes: at startup every child's `remote_ts` prefixes (tunnel and transport mode) are routed
 //! into the TUN device in a table of the daemon's own, which a `not fwmark` rule sends the

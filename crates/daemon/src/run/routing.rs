@@ -14,9 +14,10 @@
 //! - tunnel mode whose `remote_ts` covers the peer's address (e.g. `0.0.0.0/0`).
 //!
 //! A lookup that finds nothing in [`TABLE`] goes on to the main table, so everything else is
-//! routed as before. Transport-mode routes name the connection's own address as the preferred
-//! source, so the kernel picks the address the SA's selectors hold even though the TUN device
-//! has none.
+//! routed as before; so does one that ends on a `throw` route, which [`TABLE`] holds for each
+//! tunnel's `local_ts` (with `remote_ts = 0.0.0.0/0` the protected LAN stays reachable).
+//! Transport-mode routes name the connection's own address as the preferred source, so the
+//! kernel picks the address the SA's selectors hold even though the TUN device has none.
 //!
 //! Reverse-path filtering: a decrypted packet written to the TUN device comes from an address
 //! the (unmarked) reverse lookup routes into the TUN device, so strict `rp_filter` accepts it.
@@ -58,6 +59,8 @@ pub(crate) struct Planned {
     pub(crate) dst: Prefix,
     /// Transport mode: the connection's own address of that family, as the preferred source.
     pub(crate) pref_src: Option<IpAddr>,
+    /// A `throw` route (a tunnel's `local_ts`): lookups fall through to the main table.
+    pub(crate) throw: bool,
 }
 
 fn ts_prefix(ts: &TrafficSelector) -> Option<Prefix> {
@@ -66,7 +69,12 @@ fn ts_prefix(ts: &TrafficSelector) -> Option<Prefix> {
 }
 
 /// The routes `config` needs: every child's `remote_ts` that is a prefix (others are logged and
-/// skipped), once each. Pure, so it is tested without a kernel.
+/// skipped), once each; then a `throw` route for each tunnel child's `local_ts` prefix that is
+/// not a `remote_ts` too. The throw routes keep the packets for the protected local subnets
+/// out of the TUN device when a wider `remote_ts` (e.g. `0.0.0.0/0`) covers them too: the
+/// longest match in [`TABLE`] wins, and a throw sends the lookup on to the main table (so the
+/// decrypted packets reach the LAN instead of going back into the tunnel). Pure, so it is
+/// tested without a kernel.
 pub(crate) fn plan(config: &Config) -> Vec<Planned> {
     let mut out: Vec<Planned> = Vec::new();
     for conn in &config.connections {
@@ -85,9 +93,27 @@ pub(crate) fn plan(config: &Config) -> Vec<Planned> {
                     _ => None,
                 };
                 if !out.iter().any(|p| p.dst == dst) {
-                    out.push(Planned { dst, pref_src });
+                    out.push(Planned {
+                        dst,
+                        pref_src,
+                        throw: false,
+                    });
                 }
             }
+        }
+    }
+    let tunnels = config
+        .connections
+        .iter()
+        .flat_map(|c| c.children.iter())
+        .filter(|c| c.mode == Mode::Tunnel);
+    for ts in tunnels.flat_map(|c| c.local_ts.iter()) {
+        if let Some(dst) = ts_prefix(ts).filter(|d| !out.iter().any(|p| p.dst == *d)) {
+            out.push(Planned {
+                dst,
+                pref_src: None,
+                throw: true,
+            });
         }
     }
     out
@@ -100,7 +126,11 @@ fn covers_a_peer(config: &Config, planned: &[Planned]) -> bool {
         .connections
         .iter()
         .flat_map(|c| c.remote_addrs.iter())
-        .any(|a| planned.iter().any(|p| prefix_contains(p.dst, *a)))
+        .any(|a| {
+            planned
+                .iter()
+                .any(|p| !p.throw && prefix_contains(p.dst, *a))
+        })
 }
 
 fn prefix_contains(p: Prefix, a: IpAddr) -> bool {
@@ -132,21 +162,27 @@ impl Routing {
             rules: Vec::new(),
         };
         for p in &planned {
-            let route = Route {
-                table: TABLE,
-                pref_src: p.pref_src,
-                ..Route::device(p.dst, ifindex)
+            let (route, what) = if p.throw {
+                (Route::throw(p.dst, TABLE), "throw")
+            } else {
+                let r = Route {
+                    table: TABLE,
+                    pref_src: p.pref_src,
+                    ..Route::device(p.dst, ifindex)
+                };
+                (r, "into the TUN device")
             };
             match nl.add_route(&route) {
                 Ok(()) => {
-                    log!(Info, "route {} into the TUN device (table {TABLE})", p.dst);
+                    log!(Info, "route {} {what} (table {TABLE})", p.dst);
                     me.routes.push(route);
                 }
-                Err(e) => log!(Warn, "route {}: {e}", p.dst),
+                Err(e) => log!(Warn, "route {} {what}: {e}", p.dst),
             }
         }
         for ipv6 in [false, true] {
-            if !me.routes.iter().any(|r| r.dst.addr().is_ipv6() == ipv6) {
+            let tun = |r: &Route| !r.throw && r.dst.addr().is_ipv6() == ipv6;
+            if !me.routes.iter().any(tun) {
                 continue;
             }
             let rule = Rule {
@@ -260,13 +296,16 @@ mode = "transport"
         );
         let got = plan(&c);
         let want = [
-            ("203.0.113.0/24", None),
-            ("2001:db8:2::/48", None),
-            ("192.0.2.2/32", Some("192.0.2.1")),
+            ("203.0.113.0/24", None, false),
+            ("2001:db8:2::/48", None, false),
+            ("192.0.2.2/32", Some("192.0.2.1"), false),
+            ("198.51.100.0/24", None, true),
+            ("2001:db8:1::/48", None, true),
         ]
-        .map(|(d, s)| Planned {
+        .map(|(d, s, throw)| Planned {
             dst: p(d),
             pref_src: s.map(|s| s.parse().expect("address")),
+            throw,
         });
         assert_eq!(got, want, "each prefix once, in order; dynamic is the peer");
         assert!(
@@ -274,6 +313,24 @@ mode = "transport"
             "the transport child covers 192.0.2.2"
         );
         assert!(!covers_a_peer(&c, &got[..2]));
+        assert!(!covers_a_peer(&c, &got[3..]), "throw routes do not count");
+    }
+
+    #[test]
+    fn a_default_route_throws_the_local_subnet() {
+        let c = config(
+            r#"
+[[connections.children]]
+name = "all"
+local_ts = ["198.51.100.0/24"]
+remote_ts = ["0.0.0.0/0"]
+"#,
+        );
+        let got = plan(&c);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].dst, got[0].throw), (p("0.0.0.0/0"), false));
+        assert_eq!((got[1].dst, got[1].throw), (p("198.51.100.0/24"), true));
+        assert!(covers_a_peer(&c, &got), "0.0.0.0/0 covers the peer");
     }
 
     #[test]

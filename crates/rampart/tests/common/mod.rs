@@ -321,3 +321,67 @@ pub(crate) fn tcp_transfer(server_ns: &str, client_ns: &str, addr: &str, size: u
     let served = server.wait().is_ok_and(|s| s.success());
     ok && served
 }
+
+/// Builds four dual-stack namespaces hosta — gwa — gwb — hostb (LANs 198.51.100.0/24 +
+/// 2001:db8:a::/64 and 203.0.113.0/24 + 2001:db8:b::/64, WAN 192.0.2.0/24 + 2001:db8::/64),
+/// the gateways forwarding both families without reverse-path filtering and with no route to
+/// the far LAN. Names start with `PREFIX-PID-TAG`. Returns (hosta, gwa, gwb, hostb) and gwa's
+/// WAN device.
+pub(crate) fn dual_stack_topology(g: &mut Guard, prefix: &str, tag: &str) -> ([String; 4], String) {
+    let pid = std::process::id();
+    let names = ["hosta", "gwa", "gwb", "hostb"].map(|n| format!("{prefix}-{pid}-{tag}-{n}"));
+    for ns in &names {
+        ip(&["netns", "add", ns]);
+        g.namespaces.push(ns.clone());
+        ip(&["-n", ns, "link", "set", "lo", "up"]);
+    }
+    // (x, x's addresses, y, y's addresses) of each veth link: hosta–gwa, gwa–gwb, gwb–hostb.
+    let links = [
+        (
+            0,
+            ["198.51.100.10/24", "2001:db8:a::10/64"],
+            1,
+            ["198.51.100.1/24", "2001:db8:a::1/64"],
+        ),
+        (
+            1,
+            ["192.0.2.1/24", "2001:db8::1/64"],
+            2,
+            ["192.0.2.2/24", "2001:db8::2/64"],
+        ),
+        (
+            2,
+            ["203.0.113.1/24", "2001:db8:b::1/64"],
+            3,
+            ["203.0.113.10/24", "2001:db8:b::10/64"],
+        ),
+    ];
+    for (k, (x, ax, y, ay)) in links.into_iter().enumerate() {
+        let (dx, dy) = (
+            format!("{prefix}{pid}{tag}{k}x"),
+            format!("{prefix}{pid}{tag}{k}y"),
+        );
+        ip(&[
+            "link", "add", &dx, "netns", &names[x], "type", "veth", "peer", "name", &dy, "netns",
+            &names[y],
+        ]);
+        for (ns, dev, [v4, v6]) in [(&names[x], &dx, ax), (&names[y], &dy, ay)] {
+            ip(&["-n", ns, "addr", "add", v4, "dev", dev]);
+            ip(&["-n", ns, "addr", "add", v6, "dev", dev, "nodad"]);
+            ip(&["-n", ns, "link", "set", dev, "up"]);
+        }
+    }
+    for (host, v4, v6) in [
+        (&names[0], "198.51.100.1", "2001:db8:a::1"),
+        (&names[3], "203.0.113.1", "2001:db8:b::1"),
+    ] {
+        ip(&["-n", host, "route", "add", "default", "via", v4]);
+        ip(&["-n", host, "-6", "route", "add", "default", "via", v6]);
+    }
+    for gw in [&names[1], &names[2]] {
+        sysctl_in(gw, "net.ipv4.ip_forward=1");
+        sysctl_in(gw, "net.ipv6.conf.all.forwarding=1");
+        sysctl_in(gw, "net.ipv4.conf.all.rp_filter=0");
+    }
+    (names, format!("{prefix}{pid}{tag}1x"))
+}
