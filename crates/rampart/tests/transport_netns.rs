@@ -138,6 +138,42 @@ fn transport(tag: &str, family: &str, encap: bool, (child_a, child_b): (&str, &s
             "ESP in UDP exactly with encap"
         );
     }
+
+    // A daemon told to stop takes its rule and its routes away.
+    let fam = format!("-{family}");
+    let rules = || String::from_utf8_lossy(&ip_out(&["-n", &gwa, &fam, "rule"])).into_owned();
+    assert!(rules().contains("lookup 7270"), "{}", rules());
+    let daemon = g.daemons.pop().expect("gwa's daemon");
+    stop(daemon);
+    assert!(!rules().contains("lookup 7270"), "rule left: {}", rules());
+    let table = ip_out(&["-n", &gwa, &fam, "route", "show", "table", "7270"]);
+    assert!(
+        table.is_empty(),
+        "routes left: {}",
+        String::from_utf8_lossy(&table)
+    );
+}
+
+/// `ip ARGS`' standard output (it must succeed).
+fn ip_out(args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new("ip")
+        .args(args)
+        .output()
+        .expect("ip runs");
+    assert!(out.status.success(), "ip {args:?}");
+    out.stdout
+}
+
+/// Sends SIGTERM to `daemon` (`ip netns exec` execs into it: the PID is the daemon's) and
+/// waits until it exits.
+fn stop(mut daemon: std::process::Child) {
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(st.success(), "kill -TERM");
+    let status = daemon.wait().expect("daemon exits");
+    assert!(status.success(), "daemon exits cleanly: {status}");
 }
 
 /// Selectors given as the gateways' host prefixes, as (side a, side b).
