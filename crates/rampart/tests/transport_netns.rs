@@ -1,7 +1,7 @@
-//! Transport mode through `rampart run`'s data plane (RFC 4301 §4.1): two gateways on one link,
-//! the child's selectors their own addresses. The gateways' own traffic to each other goes
-//! into the TUN device by the `not fwmark` rule and is protected; the daemons' IKE and ESP
-//! packets, marked, go out directly. Proven by: gwa pings gwb's address, a TCP transfer of
+//! Transport mode through `rampart run`'s data plane (RFC 4301 §4.1), over IPv4 and IPv6: two
+//! gateways on one link, the child's selectors their own addresses. The gateways' own traffic
+//! to each other goes into the TUN device by the `not fwmark` rule and is protected; the
+//! daemons' IKE and ESP packets, marked, go out directly. Proven by: gwa pings gwb's address, a TCP transfer of
 //! 256 KB arrives intact (length and SHA-256), both daemons count the ESP packets, and tshark
 //! on the link sees only IKE and ESP (no ICMP or TCP in the clear), ESP-in-UDP exactly when
 //! encapsulation is forced. Reverse-path filtering is strict on the TUN device the decrypted
@@ -198,4 +198,9 @@ fn transport_mode_over_esp_in_udp() {
 #[test]
 fn transport_mode_over_ipv6_raw_esp() {
     transport("6", "6", false, DYNAMIC);
+}
+
+#[test]
+fn transport_mode_over_ipv6_esp_in_udp() {
+    transport("7", "6", true, DYNAMIC);
 }
