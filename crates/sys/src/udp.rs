@@ -22,6 +22,9 @@ pub struct UdpOptions {
     pub reuse_port: bool,
     /// Ask for UDP GRO (`UDP_GRO`); see [`UdpSocket::gro_enabled`].
     pub gro: bool,
+    /// Mark every packet the socket sends (`SO_MARK`, needs `CAP_NET_ADMIN`), so that policy
+    /// routing (`ip rule ... fwmark`) can tell the daemon's own IKE and ESP packets apart.
+    pub mark: Option<u32>,
 }
 
 /// A non-blocking UDP socket bound to one address and port. IPv6 sockets are IPv6-only.
@@ -54,6 +57,9 @@ impl UdpSocket {
         }
         if opts.reuse_port {
             fd::setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, 1)?;
+        }
+        if let Some(mark) = opts.mark {
+            fd::set_mark(&fd, mark)?;
         }
         let raw = RawSockAddr::from_socket_addr(addr);
         // SAFETY: the pointer and length describe a valid sockaddr of `addr`'s family.

@@ -231,13 +231,13 @@ remote_ts = ["203.0.113.0/24"]
             ("encap = true", ""),
             ("", r#"start_action = "start""#),
             ("", r#"esp_proposals = ["aes128gcm16"]"#),
-            ("", r#"mode = "transport""#),
+            ("", r#"life_packets = 1000"#),
             ("", "replay_window = 64"),
             ("", r#"rekey_time = "30m""#),
             ("", "priority = 7"),
             (
                 "",
-                "\n[[connections.children]]\nname = \"more\"\nlocal_ts = [\"10.0.0.0/8\"]\nremote_ts = [\"10.1.0.0/16\"]",
+                "\n[[connections.children]]\nname = \"more\"\nlocal_ts = [\"198.51.100.0/25\"]\nremote_ts = [\"203.0.113.0/25\"]",
             ),
         ] {
             let d = old.diff(&load(&base(extra, child, "")));

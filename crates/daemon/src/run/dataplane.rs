@@ -6,15 +6,18 @@
 //!   selectors hold its destination (and local ones its source), is protected in place
 //!   (`transform.rs` buffer contract: the result is the whole outer datagram) and sent: with UDP
 //!   encapsulation (RFC 3948) the outer IP and UDP headers are stripped and the ESP bytes leave
-//!   from the NAT-T socket; without, the whole IPv4 datagram leaves by the raw ESP socket
-//!   (`IP_HDRINCL`). No SA: a packet a trap covers waits for its SA and the engine is asked to
-//!   negotiate it ([`super::trap`]); any other is dropped and counted.
+//!   from the NAT-T socket; without, the whole IPv4 or IPv6 datagram leaves by the raw ESP
+//!   socket of its family (`IP_HDRINCL` / `IPV6_HDRINCL`). No SA: a packet a trap covers waits
+//!   for its SA and the engine is asked to negotiate it ([`super::trap`]); any other is dropped
+//!   and counted.
 //! - Inbound: an ESP datagram from UDP 4500 gets a minimal outer IP and UDP header written in
 //!   front of it (the transform wants the outer header), a raw ESP packet arrives with its IPv4
-//!   header; the SA is found by SPI, unprotected, and the inner packet written to the TUN device.
+//!   header, or without its IPv6 header, which is rebuilt ([`super::framing`]); the SA is
+//!   found by SPI, unprotected, and the inner packet written to the TUN device.
 //!
-//! Routes: at startup every tunnel-mode child's `remote_ts` prefixes are routed into the TUN
-//! device in the main table (a route per prefix; selectors that are not a prefix are skipped).
+//! Routes: at startup every child's `remote_ts` prefixes (tunnel and transport mode) are routed
+//! into the TUN device in a table of the daemon's own, which a `not fwmark` rule sends the
+//! host's traffic to, and not the daemon's own marked sockets ([`super::routing`]).
 //! Lifetimes: time is the IKE engine's (it rekeys and deletes by the clock); the byte and packet
 //! limits (`life_bytes`, `life_packets`: hard; soft at 90 % of them, as a rekey trigger) are
 //! counted here, and their expiry reported to the engine as [`DataPlaneEvent`]s.
@@ -37,15 +40,17 @@ use rampart_policy::TrafficSelector;
 use rampart_policy::traffic_selector::list_contains_addr;
 use rampart_sys::netlink::Netlink;
 use rampart_sys::raw::RawEspSocket;
-use rampart_sys::rtnl::{LinkChange, Prefix, Route};
+use rampart_sys::rtnl::LinkChange;
 use rampart_sys::tun::{Tun, TunOptions};
 use rampart_sys::{RecvMeta, Transmit};
 use rampart_wire::ike::iana::ProtocolId;
 use serde_json::Value;
 
+use super::framing;
 use super::log::log;
 use super::policy::{Outbound as PolicyVerdict, Policies};
-use super::sockets::Sockets;
+use super::routing::Routing;
+use super::sockets::{self, Sockets};
 use super::trap::{Acquire, Held, Trap, Traps};
 use crate::config::{ChildSaConfig, Config};
 
@@ -130,6 +135,10 @@ impl ChildLimits {
 pub(crate) struct DataPlane {
     tun: Tun,
     raw4: Option<RawEspSocket>,
+    /// The raw IPv6 ESP socket (v6 hook: outer IPv6 without UDP encapsulation).
+    raw6: Option<RawEspSocket>,
+    /// The routes and rule into the TUN device; removed when the data plane drops.
+    routing: Routing,
     inbound: HashMap<u32, Arc<InboundEspSa>>,
     outbound: Vec<Outbound>,
     limits: HashMap<String, ChildLimits>,
@@ -141,19 +150,14 @@ pub(crate) struct DataPlane {
     stats: Stats,
 }
 
-fn ts_prefix(ts: &TrafficSelector) -> Option<Prefix> {
-    let a = ts.addrs();
-    Prefix::new(a.start(), a.prefix_len()?)
-}
-
 fn stamp(now: Instant) -> Timestamp {
     Timestamp::from_nanos(now.as_nanos())
 }
 
 impl DataPlane {
-    /// Opens the TUN device (MTU 1400, up), routes every tunnel child's remote selectors into
-    /// it and opens the raw IPv4 ESP socket (a failure of the last is logged: UDP-encapsulated
-    /// SAs still work).
+    /// Opens the TUN device (MTU 1400, up), routes every child's remote selectors into it
+    /// ([`Routing`]) and opens the raw IPv4 and IPv6 ESP sockets (a failure of those is logged:
+    /// UDP-encapsulated SAs still work).
     pub(crate) fn open(config: &Config) -> io::Result<Self> {
         let tun = Tun::open(TUN_NAME, &TunOptions::default())?;
         let ifindex = tun.ifindex()?;
@@ -168,27 +172,22 @@ impl DataPlane {
         let mut limits = HashMap::new();
         for c in config.connections.iter().flat_map(|c| c.children.iter()) {
             limits.insert(c.name.clone(), ChildLimits::of(c));
-            if c.mode != Mode::Tunnel {
-                continue;
-            }
-            for ts in &c.remote_ts {
-                let Some(p) = ts_prefix(ts) else {
-                    log!(Warn, "{}: remote_ts {ts} is not a prefix: no route", c.name);
-                    continue;
-                };
-                match nl.add_route(&Route::device(p, ifindex)) {
-                    Ok(()) => log!(Info, "route {ts} via {}", tun.name()),
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                    Err(e) => log!(Warn, "route {ts} via {}: {e}", tun.name()),
-                }
-            }
         }
-        let raw4 = RawEspSocket::open_v4(None)
-            .inspect_err(|e| log!(Warn, "raw ESP socket: {e}: only ESP-in-UDP works"))
-            .ok();
+        // Transport-mode route setup: routes of every child (tunnel and transport) in the
+        // daemon's table, and the `not fwmark` rule (run/routing.rs).
+        let routing = Routing::install(config, ifindex, &mut nl);
+        // One raw ESP socket per family, marked (run/sockets.rs).
+        let raw = |v6: bool| {
+            sockets::raw_esp(v6)
+                .inspect_err(|e| log!(Warn, "raw ESP socket (v6: {v6}): {e}: ESP-in-UDP only"))
+                .ok()
+        };
+        let (raw4, raw6) = (raw(false), raw(true));
         Ok(Self {
             tun,
             raw4,
+            raw6,
+            routing,
             inbound: HashMap::new(),
             outbound: Vec::new(),
             limits,
@@ -201,18 +200,9 @@ impl DataPlane {
         })
     }
 
-    /// After a reload: routes into the TUN device the tunnel children's `remote_ts` prefixes
-    /// that `new` has and `old` had not, removes the routes only `old` had, and takes `new`'s
-    /// replay windows, lifetimes and SPD for packets and SAs from now on.
-    pub(crate) fn reconfigure(&mut self, old: &Config, new: &Config) {
-        let prefixes = |c: &Config| -> Vec<Prefix> {
-            let tunnels = c.connections.iter().flat_map(|c| c.children.iter());
-            let tunnels = tunnels.filter(|ch| ch.mode == Mode::Tunnel);
-            tunnels
-                .flat_map(|ch| ch.remote_ts.iter().filter_map(ts_prefix))
-                .collect()
-        };
-        let (before, after) = (prefixes(old), prefixes(new));
+    /// After a reload: brings the routes to what `new` plans ([`Routing::update`]) and takes
+    /// `new`'s replay windows, lifetimes and SPD for packets and SAs from now on.
+    pub(crate) fn reconfigure(&mut self, new: &Config) {
         self.limits = new
             .connections
             .iter()
@@ -224,27 +214,9 @@ impl DataPlane {
             Err(e) => log!(Error, "reload: SPD unchanged: {e}"),
         }
         let routes = self.tun.ifindex().and_then(|i| Ok((i, Netlink::open()?)));
-        let (ifindex, mut nl) = match routes {
-            Ok(x) => x,
-            Err(e) => return log!(Warn, "reload: routes unchanged: {e}"),
-        };
-        for p in before.iter().filter(|p| !after.contains(p)) {
-            if let Err(e) = nl.del_route(&Route::device(*p, ifindex)) {
-                log!(Warn, "remove route {}/{}: {e}", p.addr(), p.len());
-            }
-        }
-        for p in after.iter().filter(|p| !before.contains(p)) {
-            match nl.add_route(&Route::device(*p, ifindex)) {
-                Ok(()) => log!(
-                    Info,
-                    "route {}/{} via {}",
-                    p.addr(),
-                    p.len(),
-                    self.tun.name()
-                ),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => log!(Warn, "route {}/{}: {e}", p.addr(), p.len()),
-            }
+        match routes {
+            Ok((ifindex, mut nl)) => self.routing.update(new, ifindex, &mut nl),
+            Err(e) => log!(Warn, "reload: routes unchanged: {e}"),
         }
     }
 
@@ -256,6 +228,11 @@ impl DataPlane {
     /// The raw ESP socket, to register with the poller.
     pub(crate) fn raw4(&self) -> Option<&RawEspSocket> {
         self.raw4.as_ref()
+    }
+
+    /// The raw IPv6 ESP socket, to register with the poller.
+    pub(crate) fn raw6(&self) -> Option<&RawEspSocket> {
+        self.raw6.as_ref()
     }
 
     /// Installs both SAs of a new child (DESIGN.md §2: one event, two SAD entries). A child
@@ -424,18 +401,30 @@ impl DataPlane {
         let o = &self.outbound[i];
         let sent = match o.encap {
             Some((local, remote)) => {
-                let hl = outer_len(self.buf.data()) + 8;
+                // Outer IP (with IPv6 extension headers in transport mode) and UDP headers.
+                let Some(hl) = framing::udp_payload_offset(self.buf.data()) else {
+                    return;
+                };
                 match self.buf.pull_front(hl) {
                     Ok(()) => sockets.send(local, remote, self.buf.data()),
                     Err(_) => return,
                 }
             }
-            None => match (&self.raw4, o.sa.state().config().dst) {
-                (Some(raw), dst @ IpAddr::V4(_)) => raw
-                    .send(&Transmit::new(SocketAddr::new(dst, 0), self.buf.data()))
-                    .map(|_| ()),
-                _ => Err(io::Error::other("no raw ESP socket for this family")),
-            },
+            // Choose the raw socket by the outer family; both take the whole datagram.
+            None => {
+                let dst = o.sa.state().config().dst;
+                let raw = if dst.is_ipv4() {
+                    &self.raw4
+                } else {
+                    &self.raw6
+                };
+                match raw {
+                    Some(raw) => raw
+                        .send(&Transmit::new(SocketAddr::new(dst, 0), self.buf.data()))
+                        .map(|_| ()),
+                    None => Err(io::Error::other("no raw ESP socket for this family")),
+                }
+            }
         };
         if let Err(e) = sent {
             self.stats.send_errors += 1;
@@ -514,10 +503,11 @@ impl DataPlane {
         }
     }
 
-    /// Reads what the raw ESP socket has and delivers it.
-    pub(crate) fn raw_readable(&mut self, now: Instant) {
+    /// Reads what the raw ESP socket of one family has and delivers it.
+    pub(crate) fn raw_readable(&mut self, ipv6: bool, now: Instant) {
         for _ in 0..BURST {
-            let Some(raw) = &self.raw4 else { return };
+            let raw = if ipv6 { &self.raw6 } else { &self.raw4 };
+            let Some(raw) = raw else { return };
             self.buf.reset(HEADROOM);
             let mut meta = [RecvMeta::default()];
             let n = {
@@ -531,6 +521,16 @@ impl DataPlane {
                 }
             };
             self.buf.set_len(n);
+            // Rebuild the v6 outer header on raw receive: the socket strips it.
+            if ipv6 {
+                let (IpAddr::V6(src), Some(IpAddr::V6(dst))) = (meta[0].src.ip(), meta[0].dst)
+                else {
+                    continue;
+                };
+                if framing::push_ipv6_esp_header(&mut self.buf, src, dst).is_none() {
+                    continue;
+                }
+            }
             self.deliver(now);
         }
     }
@@ -607,15 +607,6 @@ impl DataPlane {
                 .map(|t| format!("{}/{}", t.connection, t.child))
                 .collect::<Vec<_>>(),
         })
-    }
-}
-
-/// The outer IP header length of a protected datagram (IPv4 IHL, or the fixed IPv6 header: the
-/// transform writes no extension headers).
-fn outer_len(d: &[u8]) -> usize {
-    match d.first() {
-        Some(b) if b >> 4 == 4 => usize::from(b & 0x0f) * 4,
-        _ => 40,
     }
 }
 
@@ -725,7 +716,7 @@ mod tests {
         assert_eq!(ipv4_checksum(&h[..20]), 0);
         assert_eq!(u16::from_be_bytes([h[24], h[25]]), 108);
         assert_eq!(&h[20..24], &[0x11, 0x94, 0x11, 0x94]);
-        assert_eq!(outer_len(&h), 20);
+        assert_eq!(framing::udp_payload_offset(&h), Some(28));
     }
 
     #[test]

@@ -11,8 +11,10 @@ mod clock;
 mod control;
 mod dataplane;
 mod engine;
+mod framing;
 pub(crate) mod log;
 mod policy;
+mod routing;
 mod sockets;
 mod table;
 mod trap;
@@ -38,7 +40,8 @@ const WAKER: u64 = SIGNAL + 1;
 const LISTENER: u64 = SIGNAL + 2;
 const TUN: u64 = SIGNAL + 3;
 const RAW_ESP: u64 = SIGNAL + 4;
-const FIRST_CLIENT: u64 = SIGNAL + 5;
+const RAW_ESP6: u64 = SIGNAL + 5;
+const FIRST_CLIENT: u64 = SIGNAL + 6;
 
 /// How long shutdown waits for IKE deletes to be answered.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
@@ -101,10 +104,12 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
             poller
                 .add(dp.tun(), TUN, Interest::READABLE)
                 .map_err(io_err("epoll add"))?;
-            if let Some(raw) = dp.raw4() {
-                poller
-                    .add(raw, RAW_ESP, Interest::READABLE)
-                    .map_err(io_err("epoll add"))?;
+            for (raw, token) in [(dp.raw4(), RAW_ESP), (dp.raw6(), RAW_ESP6)] {
+                if let Some(raw) = raw {
+                    poller
+                        .add(raw, token, Interest::READABLE)
+                        .map_err(io_err("epoll add"))?;
+                }
             }
             log!(Info, "data plane on {}", dp.tun().name());
             engine.set_dataplane(dp);
@@ -162,10 +167,10 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
                         dp.tun_readable(&sockets, now);
                     }
                 }
-                RAW_ESP => {
+                RAW_ESP | RAW_ESP6 => {
                     let now = engine.now();
                     if let Some(dp) = engine.dataplane_mut() {
-                        dp.raw_readable(now);
+                        dp.raw_readable(token == RAW_ESP6, now);
                     }
                 }
                 t if control.is_client(t) => serve(&mut control, &mut engine, &sockets, t),

@@ -513,6 +513,10 @@ impl Validator<'_, '_> {
                 &[("tunnel", Mode::Tunnel), ("transport", Mode::Transport)],
             )
         });
+        if mode == Some(Mode::Transport) {
+            self.transport_selectors("local_ts", local_ts.as_deref().unwrap_or_default());
+            self.transport_selectors("remote_ts", remote_ts.as_deref().unwrap_or_default());
+        }
         let start_action = c
             .start_action
             .as_ref()
@@ -574,6 +578,26 @@ impl Validator<'_, '_> {
             priority: priority?,
             reqid,
         })
+    }
+
+    /// Transport mode protects the traffic of the two hosts themselves (RFC 4301 §4.1): the
+    /// outer header is the packet's own, so each selector must be one address (this host's in
+    /// `local_ts`, the peer's in `remote_ts`; `dynamic` is). A subnet would send packets for
+    /// other hosts straight to them, protected for a peer they are not.
+    fn transport_selectors(&mut self, key: &str, list: &[(Range<usize>, TrafficSelector)]) {
+        let whose = if key == "local_ts" {
+            "this host's"
+        } else {
+            "the peer's"
+        };
+        for (span, ts) in list {
+            if ts.addrs().start() != ts.addrs().end() {
+                self.error(
+                    span.clone(),
+                    format!("{key} {ts} is more than one address, but transport mode protects only the two hosts' own traffic — list {whose} address, or use mode = \"tunnel\""),
+                );
+            }
+        }
     }
 
     /// `rekey_time` and `life_time` of a child; the hard lifetime must come after the rekey.

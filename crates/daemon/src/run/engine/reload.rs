@@ -92,7 +92,7 @@ impl Engine {
             );
         }
         if let Some(dp) = &mut self.dataplane {
-            dp.reconfigure(&self.config, &new);
+            dp.reconfigure(&new);
         }
         self.config = new;
         self.sync_traps();
