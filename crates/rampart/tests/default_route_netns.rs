@@ -4,7 +4,9 @@
 //! `not fwmark` rule (their sockets are marked); hosta's LAN stays reachable from gwa because
 //! the daemon's table throws its `local_ts` back to the main table. Proven by: the SA comes
 //! up, hosta pings hostb and gwb's own WAN address through the tunnel, hostb pings hosta, gwa
-//! still pings hosta directly, and tshark on the WAN sees ESP and no ICMP in the clear.
+//! still pings hosta directly, and tshark on the WAN sees ESP and no ICMP in the clear. A BYPASS
+//! entry carves one exception out of the tunnel: UDP from hosta's LAN to gwb's discard port
+//! leaves in the clear (DESIGN.md §2), and only that.
 //!
 //! Needs root, `ip`, `ping`: runs only with `RAMPART_NETNS_TESTS=1`, otherwise warns and
 //! passes.
@@ -41,6 +43,11 @@ fn default_route_into_the_tunnel_keeps_ike_and_the_lan_outside() {
     let child_a = "local_ts = [\"198.51.100.0/24\"]\nremote_ts = [\"0.0.0.0/0\"]";
     let child_b = "local_ts = [\"0.0.0.0/0\"]\nremote_ts = [\"198.51.100.0/24\"]";
     let ca = connection_config(&dir, "a", outer, false, child_a);
+    let bypass = "\n[[policies]]\nname = \"discard-port\"\nlocal = [\"198.51.100.0/24\"]\n\
+                  remote = [\"192.0.2.2\"]\nprotocol = \"udp\"\nremote_port = 9\n\
+                  action = \"bypass\"\npriority = 50\n";
+    let text = std::fs::read_to_string(&ca).expect("config") + bypass;
+    std::fs::write(&ca, text).expect("config");
     let cb = connection_config(&dir, "b", (outer.1, outer.0), false, child_b);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
     spawn_daemons(&mut g, &[(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
@@ -81,6 +88,13 @@ fn default_route_into_the_tunnel_keeps_ike_and_the_lan_outside() {
             sa_list_json(&gwb, &sb)
         );
     }
+    assert!(
+        ns_ok(
+            &hosta,
+            &["bash", "-c", "echo bypassed >/dev/udp/192.0.2.2/9"]
+        ),
+        "hosta sends to the discard port"
+    );
     let a = established_child(&sa_list_json(&gwa, &sa).expect("A answers"), "net").expect("A");
     for k in ["out_packets", "in_packets"] {
         let n = a[k].as_u64().unwrap_or(0);
@@ -97,6 +111,12 @@ fn default_route_into_the_tunnel_keeps_ike_and_the_lan_outside() {
         assert!(
             clear.trim().is_empty(),
             "ICMP in the clear on the WAN: {clear}"
+        );
+        let bypassed = cap.read(&["-Y", "ip.src == 198.51.100.10 && udp.dstport == 9"]);
+        assert_eq!(
+            bypassed.lines().count(),
+            1,
+            "the BYPASS entry's datagram left in the clear: {bypassed}"
         );
     }
 }

@@ -374,9 +374,20 @@ impl DataPlane {
     /// Protects and sends the plaintext packet in the buffer; without an SA, holds it for a
     /// trap or drops it.
     fn send_buffered(&mut self, sockets: &Sockets, now: Instant) {
-        // RFC 4301 §5.1 step 1: DISCARD and BYPASS entries (and no entry) stop it here.
-        if self.policies.outbound(self.buf.data()) == PolicyVerdict::Dropped {
-            return;
+        // RFC 4301 §5.1 step 1: DISCARD entries (and no entry) stop it here, BYPASS sends it on
+        // as it is.
+        match self.policies.outbound(self.buf.data()) {
+            PolicyVerdict::Protect(_) => {}
+            PolicyVerdict::Dropped => return,
+            PolicyVerdict::Bypass => {
+                if let Some((_, dst)) = inner_addrs(self.buf.data()) {
+                    if let Err(e) = self.send_raw(dst) {
+                        self.stats.send_errors += 1;
+                        log!(Debug, "send bypassed packet: {e}");
+                    }
+                }
+                return;
+            }
         }
         let Some((src, dst)) = inner_addrs(self.buf.data()) else {
             return;
@@ -410,25 +421,30 @@ impl DataPlane {
                     Err(_) => return,
                 }
             }
-            // Choose the raw socket by the outer family; both take the whole datagram.
             None => {
                 let dst = o.sa.state().config().dst;
-                let raw = if dst.is_ipv4() {
-                    &self.raw4
-                } else {
-                    &self.raw6
-                };
-                match raw {
-                    Some(raw) => raw
-                        .send(&Transmit::new(SocketAddr::new(dst, 0), self.buf.data()))
-                        .map(|_| ()),
-                    None => Err(io::Error::other("no raw ESP socket for this family")),
-                }
+                self.send_raw(dst)
             }
         };
         if let Err(e) = sent {
             self.stats.send_errors += 1;
             log!(Debug, "send ESP: {e}");
+        }
+    }
+
+    /// Sends the whole IP datagram in the buffer to `dst` by the raw socket of its family
+    /// (header included, as built; the socket's mark keeps it out of the tunnel routes).
+    fn send_raw(&self, dst: IpAddr) -> io::Result<()> {
+        let raw = if dst.is_ipv4() {
+            &self.raw4
+        } else {
+            &self.raw6
+        };
+        match raw {
+            Some(raw) => raw
+                .send(&Transmit::new(SocketAddr::new(dst, 0), self.buf.data()))
+                .map(|_| ()),
+            None => Err(io::Error::other("no raw socket for this family")),
         }
     }
 
@@ -601,6 +617,7 @@ impl DataPlane {
             "send_errors": self.stats.send_errors,
             "trap_dropped": self.traps.dropped,
             "policy_drops": self.policies.drops_json(),
+            "policy_bypassed": self.policies.bypassed(),
             "traps": self
                 .traps
                 .traps()
