@@ -74,6 +74,9 @@ struct Outbound {
     sa: OutboundEspSa,
     /// `Some((local, remote))` socket addresses for ESP-in-UDP.
     encap: Option<(SocketAddr, SocketAddr)>,
+    /// `Some(old)`: a rekey we answered; the old child (inbound SPI `old`) keeps sending until
+    /// this one's inbound SA carries a packet or the old one is deleted (see [`Self::standby`]).
+    standby: Option<u32>,
 }
 
 /// Packets and drops outside any SA.
@@ -236,15 +239,30 @@ impl DataPlane {
     }
 
     /// Installs both SAs of a new child (DESIGN.md §2: one event, two SAD entries). A child
-    /// that replaces `old_in_spi` (a rekey) takes over its outbound traffic; the old inbound SA
-    /// stays until its delete.
-    pub(crate) fn install(&mut self, c: &ChildSa, old_in_spi: Option<u32>, now: Instant) {
+    /// that replaces `old_in_spi` (a rekey) takes over its outbound traffic — at once when we
+    /// initiated the rekey, else (`rekey_responder`) only once the new SA carries a packet in
+    /// or the old one is deleted: the peer installs the new SA when our response reaches it,
+    /// and what we sent on it before then would be lost. The old inbound SA stays until its
+    /// delete.
+    pub(crate) fn install(
+        &mut self,
+        c: &ChildSa,
+        old_in_spi: Option<u32>,
+        rekey_responder: bool,
+        now: Instant,
+    ) {
         match self.build(c, now) {
-            Ok((inb, out)) => {
-                if let Some(old) = old_in_spi {
-                    self.outbound.retain(|o| o.in_spi != old);
-                }
+            Ok((inb, mut out)) => {
                 self.outbound.retain(|o| o.in_spi != c.inbound.spi);
+                match old_in_spi {
+                    Some(old)
+                        if rekey_responder && self.outbound.iter().any(|o| o.in_spi == old) =>
+                    {
+                        out.standby = Some(old);
+                    }
+                    Some(old) => self.outbound.retain(|o| o.in_spi != old),
+                    None => {}
+                }
                 self.inbound.insert(c.inbound.spi, Arc::new(inb));
                 self.outbound.push(out);
             }
@@ -252,16 +270,33 @@ impl DataPlane {
         }
     }
 
-    /// Removes a child's SAs.
+    /// Removes a child's SAs; a rekeyed child standing by for it takes over.
     pub(crate) fn remove(&mut self, in_spi: u32) {
         self.inbound.remove(&in_spi);
         self.outbound.retain(|o| o.in_spi != in_spi);
+        self.activate_standby(|o| o.standby == Some(in_spi));
     }
 
     /// Keeps only the children whose inbound SPI `keep` accepts (after an IKE SA closed).
     pub(crate) fn retain(&mut self, keep: impl Fn(u32) -> bool) {
         self.inbound.retain(|spi, _| keep(*spi));
         self.outbound.retain(|o| keep(o.in_spi));
+        let live: Vec<u32> = self.outbound.iter().map(|o| o.in_spi).collect();
+        self.activate_standby(|o| o.standby.is_some_and(|old| !live.contains(&old)));
+    }
+
+    /// Makes the standby children `which` selects the senders for their traffic, retiring the
+    /// outbound SA each replaces.
+    fn activate_standby(&mut self, which: impl Fn(&Outbound) -> bool) {
+        let olds: Vec<u32> = self
+            .outbound
+            .iter_mut()
+            .filter(|o| which(o))
+            .filter_map(|o| o.standby.take())
+            .collect();
+        if !olds.is_empty() {
+            self.outbound.retain(|o| !olds.contains(&o.in_spi));
+        }
     }
 
     fn sa_config(c: &ChildSa, inbound: bool, limits: ChildLimits) -> SaConfig {
@@ -342,6 +377,7 @@ impl DataPlane {
                 remote_ts: c.remote_ts.clone(),
                 sa: out,
                 encap,
+                standby: None,
             },
         ))
     }
@@ -367,7 +403,9 @@ impl DataPlane {
     /// The outbound SA for a packet from `src` to `dst`.
     fn outbound_for(&self, src: IpAddr, dst: IpAddr) -> Option<usize> {
         self.outbound.iter().position(|o| {
-            list_contains_addr(&o.remote_ts, dst) && list_contains_addr(&o.local_ts, src)
+            o.standby.is_none()
+                && list_contains_addr(&o.remote_ts, dst)
+                && list_contains_addr(&o.local_ts, src)
         })
     }
 
@@ -569,6 +607,10 @@ impl DataPlane {
         self.report_sa_events(|spi| spi);
         match verdict {
             InboundVerdict::Deliver => {
+                // The peer sends on the new SA of a rekey we answered: it has it, so may we.
+                if self.outbound.iter().any(|o| o.standby.is_some()) {
+                    self.activate_standby(|o| o.in_spi == spi.0);
+                }
                 if let Err(e) = self.tun.write_packet(self.buf.data()) {
                     log!(Debug, "write {}: {e}", self.tun.name());
                 }

@@ -670,7 +670,7 @@ impl Engine {
                     ChildEntry::new(h, &c, now, self.config.daemon.dangerous_allow_key_export),
                 );
                 if let Some(dp) = &mut self.dataplane {
-                    dp.install(&c, None, now);
+                    dp.install(&c, None, false, now);
                 }
                 self.start_more_children(sa, &name, &c.name);
             }
@@ -684,6 +684,7 @@ impl Engine {
             Event::ChildSaRekeyed {
                 old_inbound_spi,
                 new,
+                initiator,
                 ..
             } => {
                 log!(
@@ -697,7 +698,7 @@ impl Engine {
                     ChildEntry::new(h, &new, now, self.config.daemon.dangerous_allow_key_export),
                 );
                 if let Some(dp) = &mut self.dataplane {
-                    dp.install(&new, Some(old_inbound_spi), now);
+                    dp.install(&new, Some(old_inbound_spi), !initiator, now);
                 }
             }
             Event::ChildSaDeleted {
