@@ -474,3 +474,29 @@ fn encap_forces_udp_encapsulation_in_the_ike_connection() {
     assert!(!default.connections[0].force_encap);
     assert!(!default.ike_connections()[0].force_encap);
 }
+
+#[test]
+fn transport_mode_selectors_are_single_addresses() {
+    let transport = BASE.replace("mode = \"tunnel\"", "mode = \"transport\"");
+    let want = |line: u32, col: u32, key: &str, ts: &str, whose: &str| {
+        format!(
+            "site.toml:{line}:{col}: {key} {ts} is more than one address, but transport mode protects only the two hosts' own traffic — list {whose} address, or use mode = \"tunnel\""
+        )
+    };
+    assert_eq!(
+        errors(&transport),
+        [
+            want(19, 13, "local_ts", "198.51.100.0/24", "this host's"),
+            want(20, 14, "remote_ts", "203.0.113.0/24", "the peer's"),
+        ]
+    );
+    // The hosts' own addresses (given, or `dynamic` by default) are what transport mode takes.
+    let hosts = transport
+        .replace("198.51.100.0/24", "192.0.2.1/32")
+        .replace("remote_ts = [\"203.0.113.0/24\"]\n", "");
+    let c = Config::from_toml(&hosts, Path::new("site.toml")).expect("valid");
+    let child = &c.connections[0].children[0];
+    assert_eq!(child.mode, Mode::Transport);
+    assert_eq!(child.local_ts[0].to_string(), "192.0.2.1");
+    assert_eq!(child.remote_ts[0].to_string(), "192.0.2.2", "dynamic");
+}

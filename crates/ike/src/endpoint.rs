@@ -114,6 +114,19 @@ impl Endpoint {
         })
     }
 
+    /// Replaces the configuration (a reload): IKE SAs created from now on, responders included,
+    /// negotiate from `config`. IKE SAs that exist keep the configuration they were created
+    /// with (and hand it to the IKE SAs their rekeys make); the caller deletes those whose
+    /// connection changed or went away.
+    pub fn set_config(&mut self, config: Arc<EndpointConfig>) {
+        self.shared.config = config;
+    }
+
+    /// The configuration new IKE SAs are created with.
+    pub fn config(&self) -> &Arc<EndpointConfig> {
+        &self.shared.config
+    }
+
     /// Responder SAs that have not finished IKE_AUTH.
     pub fn half_open_count(&self) -> usize {
         self.half_open

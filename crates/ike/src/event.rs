@@ -183,6 +183,11 @@ pub enum Event {
         old_outbound_spi: u32,
         /// The new SA.
         new: ChildSa,
+        /// Whether this side sent the CREATE_CHILD_SA request that made `new`. The responder
+        /// should keep sending on the old SA until the new one carries traffic in (or the old
+        /// one is deleted): the initiator installs the new SA only when the response arrives,
+        /// so packets sent on it before then would be lost.
+        initiator: bool,
     },
     /// The IKE SA was rekeyed (RFC 7296 §1.3.2, §2.18): the IKE SA with the new SPIs (a new
     /// [`IkeSa`](crate::IkeSa) handed out by

@@ -1,7 +1,8 @@
 //! The control commands: `rampart status`, `rampart sa list`, `rampart up NAME`,
-//! `rampart down NAME`. Each sends one request line to the daemon's control socket and prints
-//! the answer (docs/control-protocol.md). Exit status: 0 done, 1 the daemon refused, 2 the
-//! daemon could not be reached.
+//! `rampart down NAME`, `rampart reload` (and `rampart sa export`, in `sa_export.rs`). Each sends
+//! one request line to the daemon's control socket and prints the answer
+//! (docs/control-protocol.md). Exit status: 0 done, 1 the daemon refused, 2 the daemon could not
+//! be reached.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -36,6 +37,9 @@ pub(crate) struct StatusArgs {
 pub(crate) enum SaCommand {
     /// List the IKE SAs and their child SAs.
     List(StatusArgs),
+    /// Write every SA's keys as Wireshark decryption tables, to decrypt captures (needs
+    /// `allow_key_export = true` in the daemon's `[daemon]` section).
+    Export(crate::sa_export::ExportArgs),
 }
 
 /// `rampart up NAME` / `rampart down NAME`.
@@ -48,7 +52,7 @@ pub(crate) struct NameArgs {
 }
 
 /// Sends `request` and returns the answer; `Err` (exit 2) when the daemon is unreachable.
-fn call(socket: &Path, request: &Value) -> anyhow::Result<Value> {
+pub(crate) fn call(socket: &Path, request: &Value) -> anyhow::Result<Value> {
     let stream = UnixStream::connect(socket).with_context(|| {
         format!(
             "cannot reach the daemon at {} (is `rampart run` running? --socket names another path)",
@@ -109,7 +113,10 @@ pub(crate) fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
 
 /// `rampart sa ...`.
 pub(crate) fn sa(command: &SaCommand) -> anyhow::Result<ExitCode> {
-    let SaCommand::List(args) = command;
+    let args = match command {
+        SaCommand::List(args) => args,
+        SaCommand::Export(args) => return crate::sa_export::run(args),
+    };
     let answer = call(&args.common.socket, &json!({ "cmd": "sa_list" }))?;
     Ok(finish(&answer, args.common.json, |a| {
         print_sas(&a["ike_sas"])
@@ -138,7 +145,32 @@ pub(crate) fn down(args: &NameArgs) -> anyhow::Result<ExitCode> {
     }))
 }
 
-fn print_sas(list: &Value) {
+/// `rampart reload`: the daemon reads its configuration file again (as on SIGHUP). Exit status
+/// 1 when the file is invalid (its errors are printed; the daemon keeps the running one).
+pub(crate) fn reload(args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let answer = call(&args.common.socket, &json!({ "cmd": "reload" }))?;
+    Ok(finish(&answer, args.common.json, |a| {
+        let list = |k: &str| {
+            a[k].as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "-".to_owned())
+        };
+        println!("configuration reloaded");
+        for k in ["unchanged", "changed", "added", "removed"] {
+            println!("  {k}: {}", list(k));
+        }
+    }))
+}
+
+/// Prints the IKE SAs of a `sa_list` or `status` answer, each with its child SAs and, when the
+/// daemon has a data plane, their packet counters.
+pub(crate) fn print_sas(list: &Value) {
     let sas = list.as_array().map(Vec::as_slice).unwrap_or_default();
     if sas.is_empty() {
         println!("no IKE SAs");
@@ -178,6 +210,28 @@ fn print_sas(list: &Value) {
                 ts(&c["local_ts"]),
                 ts(&c["remote_ts"]),
             );
+            if let Some(counters) = counters_text(c) {
+                println!("    {counters}");
+            }
         }
+    }
+}
+
+/// `in 4 packets, 336 bytes (0 dropped); out 4 packets, 336 bytes`, from a child's data-plane
+/// counters; `None` when the daemon has no data plane.
+fn counters_text(c: &Value) -> Option<String> {
+    let n = |k: &str| c.get(k).and_then(Value::as_u64);
+    let inbound = n("in_packets").map(|p| {
+        format!(
+            "in {p} packets, {} bytes ({} dropped)",
+            n("in_bytes").unwrap_or(0),
+            n("in_drops").unwrap_or(0)
+        )
+    });
+    let outbound =
+        n("out_packets").map(|p| format!("out {p} packets, {} bytes", n("out_bytes").unwrap_or(0)));
+    match (inbound, outbound) {
+        (None, None) => None,
+        (i, o) => Some(i.into_iter().chain(o).collect::<Vec<_>>().join("; ")),
     }
 }

@@ -1,13 +1,17 @@
 //! `rampart`: the one binary. It explains proposal strings, checks configuration files and the
-//! SPD they produce, runs the daemon (`rampart run`, IKE only so far) and talks to it over its
-//! control socket (`status`, `sa list`, `up`, `down`).
+//! SPD they produce, runs the daemon (`rampart run`) and talks to it over its control socket
+//! (`status`, `sa list`, `sa export`, `up`, `down`, `reload`), and shows it all working on one
+//! machine (`rampart demo`).
 #![forbid(unsafe_code)]
 
 mod config_cmd;
 mod ctl_cmd;
+mod demo;
+mod demo_lab;
 mod policy_cmd;
 mod proposal_cmd;
 mod run_cmd;
+mod sa_export;
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +25,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Try it: two gateways in network namespaces, a tunnel, a ping through it, then cleanup
+    /// (root).
+    Demo(demo::Args),
     /// Explain strongSwan-style proposal strings as the IKEv2 transforms they put on the wire.
     Proposal(proposal_cmd::Args),
     /// Configuration files.
@@ -40,11 +47,14 @@ enum Command {
     Up(ctl_cmd::NameArgs),
     /// Delete a connection's IKE SAs (and keep it down) or a child SA.
     Down(ctl_cmd::NameArgs),
+    /// Make the daemon re-read its configuration file and apply what changed (as SIGHUP does).
+    Reload(ctl_cmd::StatusArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo::run(&args),
         Command::Proposal(args) => proposal_cmd::run(&args),
         Command::Config(command) => config_cmd::run(&command),
         Command::Policy(command) => policy_cmd::run(&command),
@@ -53,6 +63,7 @@ fn main() -> std::process::ExitCode {
         Command::Sa(command) => ctl_cmd::sa(&command),
         Command::Up(args) => ctl_cmd::up(&args),
         Command::Down(args) => ctl_cmd::down(&args),
+        Command::Reload(args) => ctl_cmd::reload(&args),
     };
     match result {
         Ok(code) => code,

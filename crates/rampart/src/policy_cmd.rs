@@ -90,7 +90,8 @@ fn action_text(action: &Action) -> String {
     }
 }
 
-fn print_list(spd: &Spd, json: bool) {
+/// Prints the SPD entries in match order (text or JSON), as `rampart policy list` does.
+pub(crate) fn print_list(spd: &Spd, json: bool) {
     if json {
         let entries: Vec<_> = spd
             .entries()

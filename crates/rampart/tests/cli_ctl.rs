@@ -12,6 +12,8 @@ fn unreachable_daemon_exits_2_naming_the_socket() {
         vec!["sa", "list", "--json"],
         vec!["up", "site"],
         vec!["down", "site"],
+        vec!["reload"],
+        vec!["sa", "export", "--wireshark", "/nonexistent-rampart-dir"],
     ] {
         let out = Command::new(BIN)
             .args(&args)

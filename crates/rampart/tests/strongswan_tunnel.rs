@@ -1,9 +1,9 @@
 //! Traffic between `rampart run` and a real strongSwan (charon 5.9.x with kernel-libipsec): the
-//! team's interop topology with hosts (hosta — gwa — gwb — hostb, `netns-up` from
-//! `../shared/interop`, else `/work/shared/interop`, with a per-test prefix), strongSwan in gwb,
-//! rampart in gwa, each side once the initiator. Once the child SA is up, hosta pings hostb and hostb pings hosta; both
-//! rampart's ESP counters (`rampart sa list --json`) and strongSwan's CHILD_SA byte counters
-//! (`swanctl --list-sas`) must show the packets went through the SAs.
+//! team's interop topology with hosts (hosta — gwa — gwb — hostb, `tests/common/net.rs`),
+//! strongSwan in gwb, rampart in gwa, each side once the initiator. Once the child SA is up,
+//! hosta pings hostb and hostb pings hosta; both rampart's ESP counters (`rampart sa list
+//! --json`) and strongSwan's CHILD_SA byte counters (`swanctl --list-sas`) must show the packets
+//! went through the SAs, and the link between the gateways carries only IKE and ESP in UDP.
 //!
 //! strongSwan's libipsec only does ESP in UDP (RFC 3948), so rampart's connection sets
 //! `encap = true`.
@@ -13,183 +13,20 @@
 // A harness waiting on real processes: the wall clock is what it needs.
 #![allow(clippy::disallowed_methods)]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use rampart_testkit::interop::Interop;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rampart");
+mod common;
+use common::net::{CHARON_LOG, Net, Side};
+use common::wire::{EspOn, WireCapture};
+
 const TEST: &str = "strongswan_tunnel";
-/// charon log levels for failure reports.
-const CHARON_LOG: &str = "ike=1,net=1,cfg=1,knl=2,esp=2,chd=2";
 
-/// The interop topology with hosts, one strongSwan in gwb and `rampart run` in gwa; the daemon
-/// is killed, then the topology removed, on drop (also when the test fails).
-struct Tunnel {
-    net: Interop,
-    daemon: Option<Child>,
-}
-
-impl std::ops::Deref for Tunnel {
-    type Target = Interop;
-    fn deref(&self) -> &Interop {
-        &self.net
+/// Our side in gwa: strongswan-peer's defaults, ESP in UDP, the child's `start_action`.
+fn gwa(start: &'static str) -> Side {
+    Side {
+        encap: true,
+        ..Side::new("gwa", start)
     }
-}
-
-impl Tunnel {
-    fn up(test: &str) -> Option<Self> {
-        let net = Interop::up(test, "st", true)?;
-        Some(Self { net, daemon: None })
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.run_dir().join("rampart.sock")
-    }
-
-    /// Starts `rampart run` in gwa with our side of the tunnel (`start` = the child's
-    /// `start_action`); its stderr goes to `rampart.log` in the run dir.
-    fn rampart(&mut self, start: &str) {
-        let cfg = self.run_dir().join("rampart.toml");
-        std::fs::write(&cfg, config(start)).expect("write rampart config");
-        let log = std::fs::File::create(self.run_dir().join("rampart.log")).expect("rampart.log");
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns("gwa"), BIN, "run", "-c"])
-            .arg(&cfg)
-            .arg("--socket")
-            .arg(self.socket())
-            .env("RAMPART_LOG", "debug")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("rampart run starts");
-        self.daemon = Some(child);
-    }
-
-    fn rampart_log(&self) -> String {
-        std::fs::read_to_string(self.run_dir().join("rampart.log")).unwrap_or_default()
-    }
-
-    fn sa_list(&self) -> Option<Value> {
-        let out = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.ns("gwa"),
-                BIN,
-                "sa",
-                "list",
-                "--json",
-            ])
-            .arg("--socket")
-            .arg(self.socket())
-            .output()
-            .expect("rampart runs");
-        out.status
-            .success()
-            .then(|| serde_json::from_slice(&out.stdout).ok())
-            .flatten()
-    }
-
-    fn ping(&self, host: &str, dst: &str) -> bool {
-        Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.ns(host),
-                "ping",
-                "-c",
-                "3",
-                "-W",
-                "2",
-                "-i",
-                "0.2",
-                dst,
-            ])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    /// Everything a failure report needs: rampart's view and log tail, charon's SAs and log.
-    fn context(&self) -> String {
-        let tail = |s: String, n: usize| {
-            let lines: Vec<&str> = s.lines().collect();
-            lines[lines.len().saturating_sub(n)..].join("\n")
-        };
-        format!(
-            "rampart sa list: {:?}\nrampart.log (tail):\n{}\nswanctl --list-sas:\n{}\ncharon.log (tail):\n{}",
-            self.sa_list(),
-            tail(self.rampart_log(), 40),
-            self.swanctl(&["--list-sas"]),
-            tail(self.charon_log(), 60)
-        )
-    }
-}
-
-impl Drop for Tunnel {
-    fn drop(&mut self) {
-        // Before the topology (a field) goes: the daemon runs inside its namespace.
-        if let Some(d) = &mut self.daemon {
-            let _ = d.kill();
-            let _ = d.wait();
-        }
-    }
-}
-
-/// Our side, matching `strongswan-peer`'s defaults (ids are the addresses, PSK
-/// `ipx-interop-psk`, IKE `aes128gcm16-prfsha256-x25519`, ESP `aes128gcm16`); ESP in UDP.
-fn config(start: &str) -> String {
-    format!(
-        r#"[[secrets]]
-ids = ["192.0.2.1", "192.0.2.2"]
-psk = "ipx-interop-psk"
-
-[[connections]]
-name = "ipx"
-local_addrs = ["192.0.2.1"]
-remote_addrs = ["192.0.2.2"]
-proposals = ["aes128gcm16-prfsha256-x25519"]
-encap = true
-local = {{ auth = "psk", id = "192.0.2.1" }}
-remote = {{ auth = "psk", id = "192.0.2.2" }}
-
-[[connections.children]]
-name = "net"
-local_ts = ["198.51.100.0/24"]
-remote_ts = ["203.0.113.0/24"]
-esp_proposals = ["aes128gcm16"]
-mode = "tunnel"
-start_action = "{start}"
-"#
-    )
-}
-
-/// Child `net` under an established IKE SA, if there is one.
-fn child(s: &Value) -> Option<Value> {
-    let ike = s["ike_sas"]
-        .as_array()?
-        .iter()
-        .find(|i| i["state"] == "established")?;
-    ike["children"]
-        .as_array()?
-        .iter()
-        .find(|c| c["name"] == "net")
-        .cloned()
-}
-
-fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
 }
 
 fn counter(c: &Value, key: &str) -> u64 {
@@ -208,41 +45,17 @@ fn swan_counter(sas: &str, spi: &str, label: &str) -> Option<u64> {
     words.get(at.checked_sub(1)?)?.parse().ok()
 }
 
-/// Both ways through the tunnel, then rampart's and strongSwan's counters.
-fn ping_both_ways(net: &Tunnel) {
-    assert!(
-        wait_until(Duration::from_secs(20), || net
-            .sa_list()
-            .is_some_and(|s| child(&s).is_some())),
-        "no child SA in rampart\n{}",
-        net.context()
-    );
-    // charon installs its CHILD_SA (and libipsec its route) a moment after IKE_AUTH.
-    assert!(
-        wait_until(Duration::from_secs(5), || net
-            .swanctl(&["--list-sas"])
-            .contains("INSTALLED")),
-        "no CHILD_SA installed in strongSwan\n{}",
-        net.context()
-    );
-    let c = child(&net.sa_list().expect("rampart answers")).expect("rampart's child");
+/// Both ways through the tunnel, then rampart's and strongSwan's counters, then the wire.
+fn ping_both_ways(net: &Net, cap: Option<WireCapture>) {
+    let (_, c) = net.wait_child("gwa");
+    net.wait_strongswan_child();
     assert!(
         !c["udp_encap"].is_null(),
         "ESP in UDP towards strongSwan: {c}"
     );
+    net.ping_both_ways();
 
-    assert!(
-        net.ping("hosta", "203.0.113.10"),
-        "hosta cannot ping hostb through the tunnel\n{}",
-        net.context()
-    );
-    assert!(
-        net.ping("hostb", "198.51.100.10"),
-        "hostb cannot ping hosta through the tunnel\n{}",
-        net.context()
-    );
-
-    let c = child(&net.sa_list().expect("rampart answers")).expect("rampart's child");
+    let (_, c) = net.child("gwa").expect("rampart's child");
     eprintln!("rampart's child SA: {c}");
     assert!(counter(&c, "out_packets") >= 6, "rampart sent ESP: {c}");
     assert!(counter(&c, "in_packets") >= 6, "rampart received ESP: {c}");
@@ -275,37 +88,38 @@ fn ping_both_ways(net: &Tunnel) {
         Some(counter(&c, "in_packets")),
         "{sas}\n{c}"
     );
+    if let Some(cap) = cap {
+        cap.finish().assert_never_plaintext(EspOn::Udp, 12);
+    }
 }
 
 /// rampart initiates (`start_action = "start"`) to strongSwan as the responder.
 #[test]
 fn ping_rampart_initiator_to_strongswan_responder() {
-    let Some(mut net) = Tunnel::up(TEST) else {
+    let Some(mut net) = Net::up(TEST, "st", false) else {
         return;
     };
     net.strongswan(CHARON_LOG, &["--role", "responder"]);
     // Without the tunnel the far LAN is unreachable: the gateways have no route to it.
-    assert!(
-        !net.ping("hosta", "203.0.113.10"),
+    assert_eq!(
+        net.ping("hosta", "203.0.113.10", 1, "0.2").1,
+        0,
         "no route before the tunnel"
     );
-    net.rampart("start");
-    ping_both_ways(&net);
+    let cap = net.capture("gwb");
+    net.rampart(&gwa("start"));
+    ping_both_ways(&net, cap);
 }
 
 /// strongSwan initiates (`--role initiator`) to rampart as the responder.
 #[test]
 fn ping_strongswan_initiator_to_rampart_responder() {
-    let Some(mut net) = Tunnel::up(TEST) else {
+    let Some(mut net) = Net::up(TEST, "st", false) else {
         return;
     };
-    net.rampart("none");
-    assert!(
-        wait_until(Duration::from_secs(10), || net.sa_list().is_some()),
-        "rampart's control socket does not answer\n{}",
-        net.context()
-    );
+    let cap = net.capture("gwb");
+    net.rampart(&gwa("none"));
     // The script initiates the child and waits for it.
     net.strongswan(CHARON_LOG, &["--role", "initiator", "--timeout", "15"]);
-    ping_both_ways(&net);
+    ping_both_ways(&net, cap);
 }

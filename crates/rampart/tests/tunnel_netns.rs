@@ -11,12 +11,13 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
 mod common;
+use common::wire::{EspOn, WireCapture};
 use common::{BIN, Guard, gateway_config, ip, netns_tests_enabled, wait_until};
 
 fn sysctl(ns: &str, kv: &str) {
@@ -169,6 +170,10 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
     // Without the tunnel the far LAN is unreachable: the gateways have no route to it.
     assert!(!ping(&hosta, "203.0.113.10"), "no route before the tunnel");
 
+    // Oracle: tshark on gwa's WAN link, from before the first IKE message.
+    let wan = format!("rt{pid}{tag}1x");
+    let capture = WireCapture::start(&gwa, &wan, &dir.join("wan.pcap"));
+
     let ca = gateway_config(&dir, "a", start, encap);
     // An SPD entry ahead of the tunnel's PROTECT: UDP to hostb's discard port is dropped.
     let text = std::fs::read_to_string(&ca).expect("config")
@@ -208,8 +213,6 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
         "UDP encapsulation as configured: {a}"
     );
 
-    let wan = format!("rt{pid}{tag}1x");
-    let capture = Capture::start(&gwa, &wan, &dir.join("wan.pcap"));
     if !ping(&hosta, "203.0.113.10") {
         let a = sa_list(&gwa, &sa);
         let b = sa_list(&gwb, &sb);
@@ -244,31 +247,30 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
     assert_eq!(counter(&a, "out_packets"), counter(&b, "in_packets"));
     assert_eq!(counter(&b, "out_packets"), counter(&a, "in_packets"));
 
-    // Oracle: tshark on gwa's WAN link sees ESP with both SPIs (RFC 3948 ESP-in-UDP or IP
-    // protocol 50) and no ICMP in the clear.
-    if let Some(mut cap) = capture {
-        cap.wait();
-        let spis = cap.read(&["-Y", "esp", "-T", "fields", "-e", "esp.spi"]);
-        let spi_of = |c: &Value, k: &str| format!("0x{}", c[k].as_str().unwrap_or_default());
+    // The capture holds only IKE and ESP (RFC 3948 ESP-in-UDP exactly when encap is on, else
+    // IP protocol 50), nothing in clear, and both SPIs carried the echoes.
+    if let Some(cap) = capture {
+        let wire = cap.finish();
+        let esp = if encap { EspOn::Udp } else { EspOn::Raw };
+        wire.assert_never_plaintext(esp, 12);
         for k in ["spi_in", "spi_out"] {
-            let want = spi_of(&a, k);
-            let n = spis.lines().filter(|l| l.trim() == want).count();
-            assert!(n >= 3, "tshark saw {n} ESP packets with {k} {want}: {spis}");
+            let want = format!("0x{}", a[k].as_str().unwrap_or_default());
+            let n = wire.esp_spis.get(&want).copied().unwrap_or(0);
+            assert!(
+                n >= 6,
+                "tshark saw {n} ESP packets with {k} {want}: {:?}",
+                wire.esp_spis
+            );
         }
-        let clear = cap.read(&["-Y", "icmp"]);
-        assert!(
-            clear.trim().is_empty(),
-            "ICMP in the clear on the WAN: {clear}"
-        );
-        let udp = cap.read(&["-Y", "udp.port == 4500 && esp"]);
-        assert_eq!(
-            !udp.trim().is_empty(),
-            encap,
-            "ESP in UDP exactly when encap is on"
-        );
     }
     if start == "start" {
-        bulk_tcp_leaves_as_mtu_sized_esp(&[&hosta, &gwa, &gwb, &hostb], tag, &dir, [&sa, &sb]);
+        bulk_tcp_leaves_as_mtu_sized_esp(
+            &[&hosta, &gwa, &gwb, &hostb],
+            tag,
+            &dir,
+            encap,
+            [&sa, &sb],
+        );
     }
 }
 
@@ -276,30 +278,19 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
 /// 64 KiB), which must leave as ESP packets that fit the 1500-byte path (tshark on the WAN
 /// link, with GSO off there so that it sees what a real wire would carry), arrive whole, and
 /// be counted exactly on both sides.
-fn bulk_tcp_leaves_as_mtu_sized_esp(ns: &[&String; 4], tag: &str, dir: &Path, socks: [&Path; 2]) {
+fn bulk_tcp_leaves_as_mtu_sized_esp(
+    ns: &[&String; 4],
+    tag: &str,
+    dir: &Path,
+    encap: bool,
+    socks: [&Path; 2],
+) {
     let [hosta, gwa, gwb, hostb] = *ns;
     let pid = std::process::id();
+    let (wan_a, wan_b) = (format!("rt{pid}{tag}1x"), format!("rt{pid}{tag}1y"));
     // Software segmentation before the capture point (a veth otherwise carries GSO trains).
-    ip(&[
-        "-n",
-        gwa,
-        "link",
-        "set",
-        "dev",
-        &format!("rt{pid}{tag}1x"),
-        "gso_max_segs",
-        "1",
-    ]);
-    ip(&[
-        "-n",
-        gwb,
-        "link",
-        "set",
-        "dev",
-        &format!("rt{pid}{tag}1y"),
-        "gso_max_segs",
-        "1",
-    ]);
+    ip(&["-n", gwa, "link", "set", "dev", &wan_a, "gso_max_segs", "1"]);
+    ip(&["-n", gwb, "link", "set", "dev", &wan_b, "gso_max_segs", "1"]);
     let bytes = 8 << 20;
     let server = Command::new("ip")
         .args(["netns", "exec", hostb, "python3", "-c"])
@@ -312,7 +303,8 @@ fn bulk_tcp_leaves_as_mtu_sized_esp(ns: &[&String; 4], tag: &str, dir: &Path, so
         .spawn()
         .expect("python3 starts");
     std::thread::sleep(Duration::from_millis(500));
-    let capture = Capture::start(gwa, &format!("rt{pid}{tag}1x"), &dir.join("bulk.pcap"));
+    let file = dir.join("bulk.pcap");
+    let capture = WireCapture::start(gwa, &wan_a, &file);
     let client = Command::new("ip")
         .args(["netns", "exec", hosta, "python3", "-c"])
         .arg(format!(
@@ -346,84 +338,27 @@ fn bulk_tcp_leaves_as_mtu_sized_esp(ns: &[&String; 4], tag: &str, dir: &Path, so
         "{ca} {cb}"
     );
     assert_eq!(counter(&cb, "in_drops"), 0, "{cb}");
-    if let Some(mut cap) = capture {
-        cap.wait();
-        let big = cap.read(&["-Y", "frame.len > 1514 || ip.len > 1500"]);
+    if let Some(cap) = capture {
+        // Each ESP packet carries under 1400 bytes of TCP payload (the TUN MTU).
+        let esp = if encap { EspOn::Udp } else { EspOn::Raw };
+        cap.finish().assert_never_plaintext(esp, bytes / 1400);
+        let read = |filter: &str| {
+            let out = Command::new("tshark")
+                .arg("-r")
+                .arg(&file)
+                .args(["-Y", filter])
+                .output()
+                .expect("tshark reads the capture");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let big = read("frame.len > 1514 || ip.len > 1500");
         assert!(big.trim().is_empty(), "packets over the path MTU: {big}");
-        let clear = cap.read(&["-Y", "tcp"]);
-        assert!(
-            clear.trim().is_empty(),
-            "TCP in the clear on the WAN: {clear}"
-        );
-        let full = cap.read(&["-Y", "esp && ip.src == 192.0.2.1 && ip.len >= 1400"]);
+        let full = read("esp && ip.src == 192.0.2.1 && ip.len >= 1400");
         let n = full.lines().count();
-        // Each carries under 1400 bytes of TCP payload (the TUN MTU), so at least this many.
         assert!(
             n >= bytes / 1400,
-            "{n} full-size ESP packets carried the {bytes} bytes"
+            "{n} full-size ESP packets carried {bytes} bytes"
         );
-    }
-}
-
-/// A tshark capture on one link, started before the traffic and read after it.
-struct Capture {
-    child: Child,
-    file: PathBuf,
-}
-
-impl Capture {
-    /// Starts capturing for 4 s; `None` (with a warning) when tshark is missing, unless
-    /// `RAMPART_REQUIRE_ORACLES=1`.
-    fn start(ns: &str, dev: &str, file: &Path) -> Option<Self> {
-        if Command::new("tshark").arg("-v").output().is_err() {
-            assert_ne!(
-                std::env::var("RAMPART_REQUIRE_ORACLES").as_deref(),
-                Ok("1"),
-                "tshark is required"
-            );
-            eprintln!("warning: tshark not found: skipping the capture check");
-            return None;
-        }
-        let child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                ns,
-                "tshark",
-                "-q",
-                "-i",
-                dev,
-                "-a",
-                "duration:4",
-                "-w",
-            ])
-            .arg(file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tshark starts");
-        // dumpcap needs a moment before it captures.
-        std::thread::sleep(Duration::from_millis(1500));
-        Some(Self {
-            child,
-            file: file.to_path_buf(),
-        })
-    }
-
-    /// Waits for the capture to end (it stops itself after 4 s).
-    fn wait(&mut self) {
-        let _ = self.child.wait();
-    }
-
-    /// Reads the capture through tshark with `args` (a display filter, fields).
-    fn read(&self, args: &[&str]) -> String {
-        let out = Command::new("tshark")
-            .arg("-r")
-            .arg(&self.file)
-            .args(args)
-            .output()
-            .expect("tshark reads the capture");
-        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
 

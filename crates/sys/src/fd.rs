@@ -43,6 +43,16 @@ pub(crate) fn setsockopt_int(
     Ok(())
 }
 
+/// Sets `SO_MARK` (the kernel keeps the 32 bits as given).
+pub(crate) fn set_mark(fd: &impl AsRawFd, mark: u32) -> io::Result<()> {
+    setsockopt_int(
+        fd,
+        libc::SOL_SOCKET,
+        libc::SO_MARK,
+        libc::c_int::from_ne_bytes(mark.to_ne_bytes()),
+    )
+}
+
 /// Reads an integer socket option.
 pub(crate) fn getsockopt_int(
     fd: &impl AsRawFd,

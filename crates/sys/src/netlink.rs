@@ -1,11 +1,11 @@
 //! A `NETLINK_ROUTE` socket that sends the requests of [`crate::rtnl`] and waits for each ack.
 //!
 //! The daemon uses it once at start-up (and on SA changes) to configure its TUN device and the
-//! routes for remote traffic selectors; nothing here is on the per-packet path. The socket works
-//! in the network namespace of the thread that opened it.
+//! routes and rules for remote traffic selectors; nothing here is on the per-packet path. The
+//! socket works in the network namespace of the thread that opened it.
 
 use crate::fd;
-use crate::rtnl::{self, LinkChange, Op, Prefix, Reply, Route};
+use crate::rtnl::{self, LinkChange, Op, Prefix, Reply, Route, Rule};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
@@ -59,6 +59,18 @@ impl Netlink {
     pub fn del_route(&mut self, route: &Route) -> io::Result<()> {
         let seq = self.next_seq();
         self.request(&rtnl::route_message(seq, Op::Delete, route), seq)
+    }
+
+    /// Adds a policy-routing rule (`EEXIST` if an equal one is there).
+    pub fn add_rule(&mut self, rule: &Rule) -> io::Result<()> {
+        let seq = self.next_seq();
+        self.request(&rtnl::rule_message(seq, Op::Add, rule), seq)
+    }
+
+    /// Deletes a policy-routing rule.
+    pub fn del_rule(&mut self, rule: &Rule) -> io::Result<()> {
+        let seq = self.next_seq();
+        self.request(&rtnl::rule_message(seq, Op::Delete, rule), seq)
     }
 
     fn next_seq(&mut self) -> u32 {

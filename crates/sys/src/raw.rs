@@ -7,11 +7,16 @@
 //!   and the identification when it is 0. [`Transmit::dst`] must still be the header's
 //!   destination (port 0), for routing. A receive returns the IPv4 header followed by ESP; the
 //!   addresses are in the header ([`RecvMeta::dst`] repeats the destination from `IP_PKTINFO`).
-//! - **IPv6** has no header-included mode for receive: a receive returns the ESP bytes only.
-//!   The caller rebuilds the outer addresses from [`RecvMeta::src`] (the sender, port 0) and
-//!   [`RecvMeta::dst`] (our address it came to, from `IPV6_RECVPKTINFO`); hop limit and flow
-//!   label are not available (and not needed by ESP). A send's payload is ESP only; the kernel
-//!   writes the IPv6 header, with [`Transmit::src`] as the source when given.
+//! - **IPv6** sockets set `IPV6_HDRINCL` (Linux 4.5+): a send's payload is the complete IPv6
+//!   packet, sent as it is (the kernel fills nothing; [`Transmit::dst`] is the header's
+//!   destination, port 0, for routing). So the transform's outer header (traffic class copied
+//!   from the inner packet, RFC 4301 §5.1.2.1; in transport mode the original header) leaves
+//!   unchanged, as over IPv4. `IPV6_HDRINCL` has no effect on receive: a receive returns the
+//!   ESP bytes only. The caller rebuilds the outer header from [`RecvMeta::src`] (the sender,
+//!   port 0) and [`RecvMeta::dst`] (our address it came to, from `IPV6_RECVPKTINFO`); hop
+//!   limit and flow label are not available (and not needed by ESP).
+//!
+//! Both may carry a firewall mark (`SO_MARK`, [`RawEspSocket::set_mark`]) for policy routing.
 //!
 //! The kernel on the test machines has no ESP handler; it still copies every protocol-50 packet
 //! to matching raw sockets and, because a raw socket took it, sends no ICMP error.
@@ -51,13 +56,15 @@ impl RawEspSocket {
         Ok(sock)
     }
 
-    /// Opens an IPv6 raw ESP socket (`IPV6_RECVPKTINFO`), optionally bound to a local address.
+    /// Opens an IPv6 raw ESP socket (`IPV6_HDRINCL`, `IPV6_RECVPKTINFO`), optionally bound to a
+    /// local address.
     pub fn open_v6(local: Option<std::net::Ipv6Addr>) -> io::Result<Self> {
         let fd = fd::socket(
             libc::AF_INET6,
             libc::SOCK_RAW | libc::SOCK_NONBLOCK,
             libc::c_int::from(IPPROTO_ESP),
         )?;
+        fd::setsockopt_int(&fd, libc::IPPROTO_IPV6, libc::IPV6_HDRINCL, 1)?;
         fd::setsockopt_int(&fd, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
         let sock = Self { fd, ipv6: true };
         if let Some(ip) = local {
@@ -80,7 +87,12 @@ impl RawEspSocket {
         crate::udp::set_buffers(&self.fd, bytes);
     }
 
-    /// Whether this is the IPv6 socket (ESP only on receive) rather than IPv4 (header included).
+    /// Marks every packet the socket sends (`SO_MARK`, needs `CAP_NET_ADMIN`).
+    pub fn set_mark(&self, mark: u32) -> io::Result<()> {
+        fd::set_mark(&self.fd, mark)
+    }
+
+    /// Whether this is the IPv6 socket (header included on send only) rather than IPv4.
     pub fn is_ipv6(&self) -> bool {
         self.ipv6
     }

@@ -2,7 +2,9 @@
 //!
 //! The daemon configures its TUN device with these: bring the link up and set its MTU
 //! (`RTM_NEWLINK`), give it an address (`RTM_NEWADDR`), and route the remote traffic selectors
-//! into it, in a chosen table (`RTM_NEWROUTE` / `RTM_DELROUTE`). Encoding is pure so it is tested
+//! into it, in a chosen table (`RTM_NEWROUTE` / `RTM_DELROUTE`), and send the traffic that is
+//! not its own into that table with a policy-routing rule (`RTM_NEWRULE` / `RTM_DELRULE`,
+//! `ip rule add not fwmark M lookup T`). Encoding is pure so it is tested
 //! against the bytes iproute2 sends; [`crate::netlink::Netlink`] does the socket IO.
 //!
 //! Every message is a `nlmsghdr`, a fixed family header, then attributes (all host byte order,
@@ -20,7 +22,7 @@
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //! |                      Port ID (0 = kernel)                     |
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//! |  ifinfomsg (16) / ifaddrmsg (8) / rtmsg (12)                  |
+//! |  ifinfomsg (16) / ifaddrmsg (8) / rtmsg (12) / fib_rule_hdr (12)|
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //! |   rta_len (4 + data)          |   rta_type                    |
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -44,6 +46,9 @@ const RTM_NEWADDR: u16 = 20;
 const RTM_DELADDR: u16 = 21;
 const RTM_NEWROUTE: u16 = 24;
 const RTM_DELROUTE: u16 = 25;
+const RTM_NEWRULE: u16 = 32;
+const RTM_DELRULE: u16 = 33;
+const NLM_F_EXCL: u16 = 0x200;
 
 const IFLA_MTU: u16 = 4;
 const IFA_ADDRESS: u16 = 1;
@@ -54,6 +59,13 @@ const RTA_GATEWAY: u16 = 5;
 const RTA_PRIORITY: u16 = 6;
 const RTA_PREFSRC: u16 = 7;
 const RTA_TABLE: u16 = 15;
+const FRA_PRIORITY: u16 = 6;
+const FRA_FWMARK: u16 = 10;
+const FRA_TABLE: u16 = 15;
+const FRA_IP_PROTO: u16 = 22;
+const FRA_SPORT_RANGE: u16 = 23;
+const FR_ACT_TO_TBL: u8 = 1;
+const FIB_RULE_INVERT: u32 = 0x2;
 
 const IFF_UP: u32 = 0x1;
 const RT_SCOPE_UNIVERSE: u8 = 0;
@@ -61,6 +73,7 @@ const RT_SCOPE_LINK: u8 = 253;
 const RT_SCOPE_HOST: u8 = 254;
 const RT_SCOPE_NOWHERE: u8 = 255;
 const RTN_UNICAST: u8 = 1;
+const RTN_THROW: u8 = 9;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 
@@ -140,6 +153,9 @@ pub struct Route {
     pub metric: Option<u32>,
     /// Route protocol, e.g. [`PROTO_STATIC`].
     pub protocol: u8,
+    /// `throw` rather than unicast: a lookup that ends here goes on to the next policy-routing
+    /// rule, as if the table had no route (`ifindex` and `gateway` are then not sent).
+    pub throw: bool,
 }
 
 impl Route {
@@ -153,8 +169,40 @@ impl Route {
             pref_src: None,
             metric: None,
             protocol: PROTO_STATIC,
+            throw: false,
         }
     }
+
+    /// A `throw` route to `dst` in `table`: lookups there for `dst` fall through to the next
+    /// rule (`ip route add throw DST table T proto static`).
+    pub fn throw(dst: Prefix, table: u32) -> Self {
+        Self {
+            table,
+            throw: true,
+            ..Self::device(dst, 0)
+        }
+    }
+}
+
+/// A policy-routing rule `[not] [fwmark MARK] [ipproto P [sport S]] lookup TABLE priority
+/// PRIORITY` of one family (`ip rule` / `ip -6 rule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// IPv6 rather than IPv4 (rules are per family).
+    pub ipv6: bool,
+    /// The firewall mark matched (`SO_MARK` of the sending socket), with the full mask.
+    pub fwmark: Option<u32>,
+    /// The IP protocol matched (Linux 4.17+).
+    pub ip_proto: Option<u8>,
+    /// The source port matched, with `ip_proto` TCP or UDP (Linux 4.17+). In the reverse-path
+    /// check of a received packet the ports are swapped, so this is also the port it came to.
+    pub sport: Option<u16>,
+    /// Invert the whole match (`not`, `FIB_RULE_INVERT`).
+    pub invert: bool,
+    /// The table looked up on a match; a lookup with no route there goes on to the next rule.
+    pub table: u32,
+    /// The rule's priority (lower first; the main table's rule is 32766).
+    pub priority: u32,
 }
 
 /// Builds one netlink message.
@@ -254,10 +302,15 @@ pub fn addr_message(seq: u32, op: Op, ifindex: u32, prefix: Prefix) -> Vec<u8> {
 }
 
 /// `RTM_NEWROUTE` / `RTM_DELROUTE` for `route`, laid out as iproute2's `ip route replace` /
-/// `ip route del` lay it out (attributes `DST, GATEWAY, PREFSRC, PRIORITY, TABLE, OIF`).
+/// `ip route del` lay it out (attributes `DST, GATEWAY, PREFSRC, PRIORITY, TABLE, OIF`; a
+/// throw route has no `GATEWAY` nor `OIF`, and its type on delete too).
 pub fn route_message(seq: u32, op: Op, route: &Route) -> Vec<u8> {
     let v4 = route.dst.addr.is_ipv4();
     let (ty, flags, scope, rtn) = match op {
+        Op::Add if route.throw => {
+            let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+            (RTM_NEWROUTE, flags, RT_SCOPE_UNIVERSE, RTN_THROW)
+        }
         Op::Add => {
             // IPv4 device routes are scope link; IPv6 routes are always scope universe.
             let scope = if v4 && route.gateway.is_none() {
@@ -275,7 +328,8 @@ pub fn route_message(seq: u32, op: Op, route: &Route) -> Vec<u8> {
             } else {
                 RT_SCOPE_UNIVERSE
             };
-            (RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, scope, 0)
+            let rtn = if route.throw { RTN_THROW } else { 0 };
+            (RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, scope, rtn)
         }
     };
     // Tables above 255 only fit in RTA_TABLE; rtm_table is then RT_TABLE_UNSPEC.
@@ -298,7 +352,7 @@ pub fn route_message(seq: u32, op: Op, route: &Route) -> Vec<u8> {
     let mut b = Builder::new(ty, flags, seq)
         .bytes(&rtm)
         .attr_ip(RTA_DST, route.dst.addr);
-    if let Some(gw) = route.gateway {
+    if let Some(gw) = route.gateway.filter(|_| !route.throw) {
         b = b.attr_ip(RTA_GATEWAY, gw);
     }
     if let Some(src) = route.pref_src {
@@ -310,7 +364,51 @@ pub fn route_message(seq: u32, op: Op, route: &Route) -> Vec<u8> {
     if table8.is_none() {
         b = b.attr_u32(RTA_TABLE, route.table);
     }
-    b.attr_u32(RTA_OIF, route.ifindex).finish()
+    if !route.throw {
+        b = b.attr_u32(RTA_OIF, route.ifindex);
+    }
+    b.finish()
+}
+
+/// `RTM_NEWRULE` / `RTM_DELRULE` for `rule`, laid out as iproute2's `ip rule add|del [not]
+/// [fwmark M] [ipproto P [sport S]] lookup T priority P` lays it out (attributes in that order:
+/// `FWMARK, IP_PROTO, SPORT_RANGE, TABLE, PRIORITY`). Adding uses `NLM_F_EXCL`: an equal rule
+/// already there is `EEXIST` (rules, unlike routes, may repeat).
+pub fn rule_message(seq: u32, op: Op, rule: &Rule) -> Vec<u8> {
+    let (ty, flags, action) = match op {
+        Op::Add => (
+            RTM_NEWRULE,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE,
+            FR_ACT_TO_TBL,
+        ),
+        // iproute2 leaves the action unspecified on delete: any action matches.
+        Op::Delete => (RTM_DELRULE, NLM_F_REQUEST | NLM_F_ACK, 0),
+    };
+    let fam = if rule.ipv6 { AF_INET6 } else { AF_INET };
+    // Tables above 255 only fit in FRA_TABLE; the header's table is then RT_TABLE_UNSPEC.
+    let table8 = u8::try_from(rule.table).ok();
+    let flags32 = if rule.invert { FIB_RULE_INVERT } else { 0 };
+    // struct fib_rule_hdr: family, dst_len, src_len, tos, table, res1, res2, action, flags (u32).
+    let mut hdr = [fam, 0, 0, 0, table8.unwrap_or(0), 0, 0, action, 0, 0, 0, 0];
+    hdr[8..12].copy_from_slice(&flags32.to_ne_bytes());
+    let mut b = Builder::new(ty, flags, seq).bytes(&hdr);
+    if let Some(mark) = rule.fwmark {
+        b = b.attr_u32(FRA_FWMARK, mark);
+    }
+    if let Some(proto) = rule.ip_proto {
+        b = b.attr(FRA_IP_PROTO, &[proto]);
+    }
+    if let Some(port) = rule.sport {
+        // struct fib_rule_port_range: start, end (u16 each, host order).
+        let mut range = [0u8; 4];
+        range[..2].copy_from_slice(&port.to_ne_bytes());
+        range[2..].copy_from_slice(&port.to_ne_bytes());
+        b = b.attr(FRA_SPORT_RANGE, &range);
+    }
+    if table8.is_none() {
+        b = b.attr_u32(FRA_TABLE, rule.table);
+    }
+    b.attr_u32(FRA_PRIORITY, rule.priority).finish()
 }
 
 /// What one kernel reply datagram said about request `seq`.
@@ -488,6 +586,27 @@ mod tests {
     }
 
     #[test]
+    fn throw_routes_match_iproute2() {
+        // The bodies are what iproute2 6.1 sent (`strace -e trace=sendmsg -e write=3`).
+        // ip route replace throw 198.51.100.0/24 table 7270 proto static
+        let r = Route::throw(prefix("198.51.100.0", 24), 7270);
+        let body = "021800000004000900000000 08000100c6336400 08000f00661c0000".replace(' ', "");
+        assert_eq!(route_message(7, Op::Add, &r), expected(24, 0x505, &body));
+        // ip route del throw 198.51.100.0/24 table 7270 proto static
+        let body = "02180000000 4ff0900000000 08000100c6336400 08000f00661c0000".replace(' ', "");
+        assert_eq!(route_message(7, Op::Delete, &r), expected(25, 0x005, &body));
+        // ip -6 route replace throw 2001:db8:a::/64 table 7270 proto static
+        let r6 = Route::throw(prefix("2001:db8:a::", 64), 7270);
+        let body = concat!(
+            "0a400000000400090000 0000",
+            "140001002001 0db8000a0000000000000000 0000",
+            "08000f00661c0000"
+        )
+        .replace(' ', "");
+        assert_eq!(route_message(7, Op::Add, &r6), expected(24, 0x505, &body));
+    }
+
+    #[test]
     fn replies() {
         assert_eq!(
             parse_reply(&reply(NLMSG_ERROR, 7, 0), 7).expect("ack"),
@@ -505,6 +624,66 @@ mod tests {
         let mut bad_len = reply(NLMSG_ERROR, 7, 0);
         bad_len[0] = 200;
         assert!(parse_reply(&bad_len, 7).is_err());
+    }
+
+    #[test]
+    fn rules_match_iproute2() {
+        // The bodies are what iproute2 6.1 sent (`strace -e trace=sendmsg -e write=3 ip rule ...`).
+        // ip rule add not fwmark 0x7270 lookup 7270 priority 32700
+        let r = Rule {
+            ipv6: false,
+            fwmark: Some(0x7270),
+            ip_proto: None,
+            sport: None,
+            invert: true,
+            table: 7270,
+            priority: 32700,
+        };
+        let body = "020000000000000102000000 08000a0070720000 08000f00661c0000 08000600bc7f0000";
+        let body = body.replace(' ', "");
+        assert_eq!(rule_message(7, Op::Add, &r), expected(32, 0x605, &body));
+        // ip rule del not fwmark 0x7270 lookup 7270 priority 32700
+        let body = "020000000000000002000000 08000a0070720000 08000f00661c0000 08000600bc7f0000";
+        let body = body.replace(' ', "");
+        assert_eq!(rule_message(7, Op::Delete, &r), expected(33, 0x005, &body));
+        // ip -6 rule add not fwmark 0x7270 lookup 7270 priority 32700
+        let r6 = Rule { ipv6: true, ..r };
+        let body = "0a0000000000000102000000 08000a0070720000 08000f00661c0000 08000600bc7f0000";
+        let body = body.replace(' ', "");
+        assert_eq!(rule_message(7, Op::Add, &r6), expected(32, 0x605, &body));
+        // ip rule add ipproto udp sport 500 lookup main priority 32690
+        let udp = Rule {
+            ipv6: false,
+            fwmark: None,
+            ip_proto: Some(17),
+            sport: Some(500),
+            invert: false,
+            table: TABLE_MAIN,
+            priority: 32690,
+        };
+        let body = "02000000fe00000100000000 0500160011000000 08001700f401f401 08000600b27f0000";
+        let body = body.replace(' ', "");
+        assert_eq!(rule_message(7, Op::Add, &udp), expected(32, 0x605, &body));
+        // ip rule add ipproto 50 lookup main priority 32690
+        let esp = Rule {
+            ip_proto: Some(50),
+            sport: None,
+            ..udp
+        };
+        let body = "02000000fe00000100000000 0500160032000000 08000600b27f0000".replace(' ', "");
+        assert_eq!(rule_message(7, Op::Add, &esp), expected(32, 0x605, &body));
+        // ip -6 rule del ipproto udp sport 4500 lookup main priority 32690
+        let del6 = Rule {
+            ipv6: true,
+            sport: Some(4500),
+            ..udp
+        };
+        let body = "0a000000fe00000000000000 0500160011000000 08001700 94119411 08000600b27f0000";
+        let body = body.replace(' ', "");
+        assert_eq!(
+            rule_message(7, Op::Delete, &del6),
+            expected(33, 0x005, &body)
+        );
     }
 
     #[test]

@@ -1,13 +1,18 @@
-//! Termination signals as a readable fd: [`SignalFd`] blocks SIGTERM and SIGINT for the calling
-//! thread (and the threads it spawns afterwards) and delivers them through a `signalfd(2)`, so an
-//! event loop waits for them with its sockets in one [`crate::poll::Poller`] instead of running
-//! code in a signal handler.
+//! A daemon's signals as a readable fd: [`SignalFd`] blocks SIGTERM and SIGINT (and SIGHUP, the
+//! conventional "reload your configuration", with [`SignalFd::daemon`]) for the calling thread
+//! (and the threads it spawns afterwards) and delivers them through a `signalfd(2)`, so an event
+//! loop waits for them with its sockets in one [`crate::poll::Poller`] instead of running code in
+//! a signal handler.
 
 use crate::fd;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-/// A non-blocking signalfd for SIGTERM and SIGINT (register it as readable).
+/// SIGHUP's number, as [`SignalFd::read`] returns it.
+pub const SIGHUP: i32 = libc::SIGHUP;
+
+/// A non-blocking signalfd for SIGTERM and SIGINT, and SIGHUP if asked for (register it as
+/// readable).
 #[derive(Debug)]
 pub struct SignalFd {
     fd: OwnedFd,
@@ -18,13 +23,23 @@ impl SignalFd {
     /// Call it on the main thread before spawning threads, so that none of them takes the
     /// signals in the default way.
     pub fn termination() -> io::Result<Self> {
+        Self::open(&[libc::SIGTERM, libc::SIGINT])
+    }
+
+    /// [`SignalFd::termination`] plus SIGHUP ([`SIGHUP`]), which a daemon reads as "reload".
+    pub fn daemon() -> io::Result<Self> {
+        Self::open(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
+    }
+
+    fn open(signals: &[libc::c_int]) -> io::Result<Self> {
         // SAFETY: an all-zero sigset_t is a valid value; sigemptyset initializes it anyway.
         let mut set: libc::sigset_t = unsafe { core::mem::zeroed() };
         // SAFETY: `set` is a live sigset_t; these calls only write into it.
         unsafe {
             libc::sigemptyset(&raw mut set);
-            libc::sigaddset(&raw mut set, libc::SIGTERM);
-            libc::sigaddset(&raw mut set, libc::SIGINT);
+            for &signo in signals {
+                libc::sigaddset(&raw mut set, signo);
+            }
         }
         // SAFETY: `set` is initialized; the old mask is not asked for (null).
         let rc = unsafe {
@@ -76,6 +91,16 @@ mod tests {
         // for the signalfd instead of terminating the process.
         assert_eq!(unsafe { libc::raise(libc::SIGTERM) }, 0);
         assert_eq!(s.read().expect("read"), Some(libc::SIGTERM));
+        assert_eq!(s.read().expect("read"), None);
+    }
+
+    #[test]
+    fn a_raised_sighup_is_read_by_the_daemon_set() {
+        let s = SignalFd::daemon().expect("signalfd");
+        // SAFETY: raise sends SIGHUP to this thread, which has it blocked now: it stays pending
+        // for the signalfd instead of terminating the process.
+        assert_eq!(unsafe { libc::raise(libc::SIGHUP) }, 0);
+        assert_eq!(s.read().expect("read"), Some(SIGHUP));
         assert_eq!(s.read().expect("read"), None);
     }
 }

@@ -26,6 +26,9 @@ pub struct UdpOptions {
     /// privileged, else `SO_RCVBUF`/`SO_SNDBUF`, which `net.core.*mem_max` caps); `None` keeps
     /// the system defaults. A data-plane socket wants a few MiB to ride out bursts.
     pub buffer_bytes: Option<usize>,
+    /// Mark every packet the socket sends (`SO_MARK`, needs `CAP_NET_ADMIN`), so that policy
+    /// routing (`ip rule ... fwmark`) can tell the daemon's own IKE and ESP packets apart.
+    pub mark: Option<u32>,
 }
 
 /// A non-blocking UDP socket bound to one address and port. IPv6 sockets are IPv6-only.
@@ -61,6 +64,9 @@ impl UdpSocket {
         }
         if let Some(bytes) = opts.buffer_bytes {
             set_buffers(&fd, bytes);
+        }
+        if let Some(mark) = opts.mark {
+            fd::set_mark(&fd, mark)?;
         }
         let raw = RawSockAddr::from_socket_addr(addr);
         // SAFETY: the pointer and length describe a valid sockaddr of `addr`'s family.

@@ -11,7 +11,7 @@ use rampart_sys::netlink::Netlink;
 use rampart_sys::netns;
 use rampart_sys::poll::{Interest, Poller};
 use rampart_sys::raw::RawEspSocket;
-use rampart_sys::rtnl::{LinkChange, Prefix, Route};
+use rampart_sys::rtnl::{LinkChange, Prefix, Route, Rule};
 use rampart_sys::tun::{Tun, TunOptions};
 use rampart_sys::udp::{UdpOptions, UdpSocket};
 use rampart_sys::vnet::{GsoType, VnetHdr};
@@ -486,11 +486,15 @@ fn raw_esp_v4_and_v6() {
     assert_eq!(&got[20..], &esp[..]);
     assert_eq!(meta[0].dst, Some("192.0.2.2".parse().expect("literal")));
 
+    // The full outer IPv6 header goes out as built too (IPV6_HDRINCL): RFC 8200 §3, traffic
+    // class 0xb8, payload length, Next Header 50, hop limit 64, 2001:db8::1 -> 2001:db8::2.
     let src6: IpAddr = "2001:db8::1".parse().expect("literal");
-    let t = Transmit {
-        src: Some(src6),
-        ..Transmit::new(sa("[2001:db8::2]:0"), &esp)
-    };
+    let mut pkt6 = vec![0x6b, 0x80, 0, 0, 0, 0, 50, 64];
+    pkt6[4..6].copy_from_slice(&(esp.len() as u16).to_be_bytes());
+    pkt6.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    pkt6.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    pkt6.extend_from_slice(&esp);
+    let t = Transmit::new(sa("[2001:db8::2]:0"), &pkt6);
     assert_eq!(tx6.send_batch(&[t]).expect("send v6"), 1);
     wait_readable(&rx6);
     let n = rx6
@@ -612,4 +616,115 @@ fn syn_ack(syn: &[u8]) -> Vec<u8> {
     t[16..18].copy_from_slice(&sum.to_be_bytes());
     p.extend_from_slice(&t);
     p
+}
+
+/// `ip rule add not fwmark M lookup T` through our netlink code, as `ip rule` shows it, and what
+/// it does: an unmarked lookup of the peer goes through table T (the TUN device), a marked one
+/// (the daemon's own sockets) through the main table (the veth); deleting restores the main one.
+#[test]
+fn fwmark_rule_splits_marked_traffic() {
+    let Some(pair) = Pair::new() else { return };
+    let tun = tun_in(&pair.a, TunOptions::default());
+    let (tun, idx) = netns::run_in(&pair.a, move || {
+        let idx = tun.ifindex().expect("ifindex");
+        (tun, idx)
+    })
+    .expect("enter namespace");
+    let rules = [false, true].map(|ipv6| Rule {
+        ipv6,
+        fwmark: Some(0x7270),
+        ip_proto: None,
+        sport: None,
+        invert: true,
+        table: 7270,
+        priority: 32700,
+    });
+    let routes = [("192.0.2.2", 32), ("2001:db8::2", 128)].map(|(a, l)| Route {
+        table: 7270,
+        ..Route::device(
+            Prefix::new(a.parse().expect("literal"), l).expect("prefix"),
+            idx,
+        )
+    });
+    netns::run_in(&pair.a, move || {
+        let mut nl = Netlink::open().expect("netlink");
+        for (rule, route) in rules.iter().zip(&routes) {
+            nl.add_route(route).expect("route in table 7270");
+            nl.add_rule(rule).expect("add rule");
+            let again = nl.add_rule(rule).expect_err("an equal rule is refused");
+            assert_eq!(again.raw_os_error(), Some(libc::EEXIST));
+        }
+    })
+    .expect("enter namespace");
+    let a = pair.a.as_str();
+    for fam in ["-4", "-6"] {
+        let shown = ip(&["-n", a, fam, "rule", "show"]);
+        assert!(
+            shown.contains("32700:\tnot from all fwmark 0x7270 lookup 7270"),
+            "{shown}"
+        );
+    }
+    for peer in ["192.0.2.2", "2001:db8::2"] {
+        let plain = ip(&["-n", a, "route", "get", peer]);
+        assert!(plain.contains("dev rsys-tun0"), "unmarked: {plain}");
+        let marked = ip(&["-n", a, "route", "get", peer, "mark", "0x7270"]);
+        assert!(marked.contains("dev veth0"), "marked: {marked}");
+    }
+    // Strict reverse-path filtering drops what the peer sends on the link, as its address is
+    // routed into the TUN device; a protocol-and-port rule keeping UDP port 500 in the main
+    // table lets IKE pass (the kernel's input lookup with the packet's ports answers `ip route
+    // get ... iif`).
+    for dev in ["all", "veth0"] {
+        let kv = format!("net.ipv4.conf.{dev}.rp_filter=1");
+        ip(&["netns", "exec", a, "sysctl", "-qw", &kv]);
+    }
+    // A UDP packet from the peer's port `from` to our port `to`.
+    let input = |from: &str, to: &str| {
+        Command::new("ip")
+            .args(["-n", a, "route", "get", "192.0.2.1", "from", "192.0.2.2"])
+            .args(["iif", "veth0", "ipproto", "udp", "sport", from, "dport", to])
+            .output()
+            .expect("run ip")
+            .status
+            .success()
+    };
+    assert!(
+        !input("600", "500"),
+        "strict: the peer routes into the TUN device"
+    );
+    let ike = Rule {
+        ipv6: false,
+        fwmark: None,
+        ip_proto: Some(17),
+        sport: Some(500),
+        invert: false,
+        table: rampart_sys::rtnl::TABLE_MAIN,
+        priority: 32690,
+    };
+    netns::run_in(&pair.a, move || {
+        let mut nl = Netlink::open().expect("netlink");
+        nl.add_rule(&ike).expect("add the IKE rule");
+    })
+    .expect("enter namespace");
+    let shown = ip(&["-n", a, "rule", "show"]);
+    assert!(
+        shown.contains("32690:\tfrom all ipproto udp sport 500 lookup main"),
+        "{shown}"
+    );
+    // The reverse lookup swaps the ports: `sport 500` is the port the packet came to.
+    assert!(input("600", "500"), "IKE to port 500 passes the check");
+    assert!(
+        !input("500", "600"),
+        "from port 500 to another port does not"
+    );
+    netns::run_in(&pair.a, move || {
+        let mut nl = Netlink::open().expect("netlink");
+        for rule in rules.iter().chain([&ike]) {
+            nl.del_rule(rule).expect("delete rule");
+        }
+    })
+    .expect("enter namespace");
+    let plain = ip(&["-n", a, "route", "get", "192.0.2.2"]);
+    assert!(plain.contains("dev veth0"), "rule gone: {plain}");
+    drop(tun);
 }

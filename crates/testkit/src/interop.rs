@@ -22,6 +22,12 @@ impl Interop {
     /// are enabled and strongSwan and the scripts are present; a missing strongSwan fails the
     /// test when oracles are required (see [`unavailable`]).
     pub fn up(test: &str, tag: &str, hosts: bool) -> Option<Self> {
+        let args: &[&str] = if hosts { &[] } else { &["--no-hosts"] };
+        Self::up_with(test, tag, args)
+    }
+
+    /// As [`Interop::up`], with `netns-up`'s options `args` (`--nat`, `--no-hosts`).
+    pub fn up_with(test: &str, tag: &str, args: &[&str]) -> Option<Self> {
         if !netns_tests_enabled(test) {
             return None;
         }
@@ -47,11 +53,9 @@ impl Interop {
             scripts,
             prefix,
         };
-        if hosts {
-            me.script(&["netns-up"]);
-        } else {
-            me.script(&["netns-up", "--no-hosts"]);
-        }
+        let mut up = vec!["netns-up"];
+        up.extend_from_slice(args);
+        me.script(&up);
         Some(me)
     }
 

@@ -128,9 +128,11 @@ impl Config {
     }
 
     /// The IKE engine's whole configuration: connections (each with its IKE SA lifetimes),
-    /// PAD, and the usual limits.
+    /// PAD, the `[daemon]` retransmission schedule and the usual limits.
     pub fn endpoint_config(&self, now_unix: &UnixTime) -> EndpointConfig {
-        EndpointConfig::new(self.ike_connections_with_clock(now_unix), self.pad())
+        let mut e = EndpointConfig::new(self.ike_connections_with_clock(now_unix), self.pad());
+        e.retransmission = self.daemon.retransmission;
+        e
     }
 }
 

@@ -13,6 +13,7 @@
 //! `{:?}` of a whole [`Config`] never shows them; the file text is wiped after parsing.
 
 mod build;
+mod diff;
 mod error;
 mod parse;
 mod raw;
@@ -27,12 +28,13 @@ use std::sync::Arc;
 use rampart_crypto::SecretBytes;
 use rampart_crypto::cert::TrustAnchors;
 use rampart_crypto::proposal::ProposalSpec;
-use rampart_ike::{CertSigner, Mode};
+use rampart_ike::{CertSigner, Mode, Retransmission};
 use rampart_policy::pad::Identity;
 use rampart_policy::{Direction, ReqId, Selector, TrafficSelector};
 use zeroize::Zeroizing;
 
 pub use build::IKE_PORT;
+pub use diff::ConfigDiff;
 pub use error::{ConfigError, ConfigErrors, LoadError};
 pub use validate::{DEFAULT_ESP_PROPOSALS, DEFAULT_IKE_PROPOSALS};
 pub use values::IdSpec;
@@ -43,6 +45,8 @@ pub const DEFAULT_CONTROL_SOCKET: &str = "/run/rampart/rampart.sock";
 pub const DEFAULT_IKE_REKEY_TIME: Duration = Duration::from_secs(4 * 3600);
 /// Default child SA rekey time.
 pub const DEFAULT_CHILD_REKEY_TIME: Duration = Duration::from_secs(3600);
+/// Largest `retransmit_tries` accepted.
+pub const MAX_RETRANSMIT_TRIES: u32 = 16;
 /// Default anti-replay window in packets.
 pub const DEFAULT_REPLAY_WINDOW: u32 = 32;
 /// Largest anti-replay window accepted.
@@ -73,6 +77,9 @@ pub struct DaemonConfig {
     /// `allow_key_export`: whether the control server may hand out SA keys (for decrypting
     /// captures); weakens security, hence the name.
     pub dangerous_allow_key_export: bool,
+    /// `retransmit_timeout` and `retransmit_tries`: when an IKE request is sent again, and
+    /// after how many transmissions the peer is declared dead (RFC 7296 §2.1, §2.4).
+    pub retransmission: Retransmission,
 }
 
 /// What to do when a peer stops answering liveness checks (strongSwan's `dpd_action`).

@@ -30,6 +30,8 @@ pub(crate) struct RawConfig {
 pub(crate) struct RawDaemon {
     pub(crate) control_socket: Option<Str>,
     pub(crate) allow_key_export: Option<Spanned<bool>>,
+    pub(crate) retransmit_timeout: Option<Str>,
+    pub(crate) retransmit_tries: Option<Spanned<i64>>,
 }
 
 /// A pre-shared key as written; the text is wiped when dropped.
@@ -144,7 +146,15 @@ pub(crate) const TABLES: &[(&[&str], &str)] = &[
         &["daemon", "secrets", "connections", "policies"],
         "the top level",
     ),
-    (&["control_socket", "allow_key_export"], "[daemon]"),
+    (
+        &[
+            "control_socket",
+            "allow_key_export",
+            "retransmit_timeout",
+            "retransmit_tries",
+        ],
+        "[daemon]",
+    ),
     (&["ids", "psk"], "[[secrets]]"),
     (&["auth", "id", "cert", "key"], "local"),
     (&["auth", "id", "cacerts"], "remote"),

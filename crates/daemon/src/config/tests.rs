@@ -71,3 +71,32 @@ fn a_dropped_key_hides_consequential_missing_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn retransmission_comes_from_the_daemon_table() {
+    let base = "\n[[secrets]]\nids = [\"%any\"]\npsk = \"0x00112233445566778899\"\n";
+    let c = Config::from_toml(base, Path::new("d.toml")).expect("valid");
+    assert_eq!(c.daemon.retransmission, Retransmission::default());
+    let text = format!("[daemon]\nretransmit_timeout = \"500ms\"\nretransmit_tries = 3\n{base}");
+    let c = Config::from_toml(&text, Path::new("d.toml")).expect("valid");
+    let want = Retransmission {
+        initial: Duration::from_millis(500),
+        tries: 3,
+    };
+    assert_eq!(c.daemon.retransmission, want);
+    let unix: rampart_ike::UnixTime = Arc::new(|| 0);
+    assert_eq!(c.endpoint_config(&unix).retransmission, want);
+
+    let bad = "[daemon]\nretransmit_timeout = \"0s\"\nretransmit_tries = 0\n";
+    let e = Config::from_toml(bad, Path::new("d.toml")).expect_err("invalid");
+    let text = e.to_string();
+    assert_eq!(e.errors().len(), 2, "{text}");
+    assert!(
+        text.contains("d.toml:2:22: retransmit_timeout must be longer than 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("d.toml:3:20: retransmit_tries = 0 is out of range"),
+        "{text}"
+    );
+}

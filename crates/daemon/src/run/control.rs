@@ -26,6 +26,10 @@ pub(crate) enum Request {
     Up(String),
     /// `{"cmd":"down","name":...}`.
     Down(String),
+    /// `{"cmd":"reload"}`: read the configuration file again and apply it.
+    Reload,
+    /// `{"cmd":"export_keys"}`: every SA's keys, when `allow_key_export` is on.
+    ExportKeys,
 }
 
 impl Request {
@@ -47,6 +51,8 @@ impl Request {
             "sa_list" => Ok(Self::SaList),
             "up" => Ok(Self::Up(name()?)),
             "down" => Ok(Self::Down(name()?)),
+            "reload" => Ok(Self::Reload),
+            "export_keys" => Ok(Self::ExportKeys),
             other => Err(format!("unknown command \"{other}\"")),
         }
     }
@@ -204,6 +210,11 @@ mod tests {
         assert_eq!(
             Request::parse(br#"{"cmd":"down","name":"b"}"#),
             Ok(Request::Down("b".into()))
+        );
+        assert_eq!(Request::parse(br#"{"cmd":"reload"}"#), Ok(Request::Reload));
+        assert_eq!(
+            Request::parse(br#"{"cmd":"export_keys"}"#),
+            Ok(Request::ExportKeys)
         );
     }
 

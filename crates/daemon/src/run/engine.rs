@@ -3,6 +3,18 @@
 //! engine's call order (`rampart_ike` module docs): feed the SA, then drain its transmits,
 //! events, endpoint events (handed to [`Endpoint::handle_sa_event`]) and the IKE SAs a rekey
 //! made, then ask for the next deadline.
+//!
+//! When an IKE SA goes down, what happens next depends on why (strongSwan's semantics):
+//! - An *established* IKE SA whose peer stopped answering (a liveness check or any other request
+//!   unanswered through every retransmission, RFC 7296 §2.4): the connection's `dpd_action`.
+//!   `clear` closes and starts nothing, not even for `start_action = "start"` connections;
+//!   `restart` initiates again at once with the children the SA had (then backs off, 2 s to
+//!   60 s, while the peer stays silent); `trap` arms on-demand start for its children.
+//! - Anything else (deleted by the peer, or a setup that failed or went unanswered): connections
+//!   with `start` children are initiated again after a back-off; others stay down.
+//!
+//! The dead-peer decisions live in [`liveness`]; `reload` (and SIGHUP), which re-reads the
+//! configuration file, in [`reload`] ([`Engine::reload`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -10,8 +22,8 @@ use std::time::Duration;
 
 use rampart_crypto::{SecureRandom, SystemRandom};
 use rampart_ike::{
-    Acquired, Connection, DatagramEvent, Endpoint, EndpointEvent, Event, IkeSa, IkeSaHandle,
-    Instant, RandomSpis, Transmit,
+    Acquired, Connection, DatagramEvent, DownReason, Endpoint, EndpointEvent, Event, IkeSa,
+    IkeSaHandle, Instant, RandomSpis, Transmit,
 };
 use serde_json::{Value, json};
 
@@ -22,13 +34,18 @@ use super::log::log;
 use super::sockets::{Datagram, Sockets};
 use super::table::{ChildEntry, IkeEntry, IkeState, SaTable};
 use super::trap::{Acquire, Trap};
-use crate::config::{Config, StartAction};
+use crate::config::{Config, ConnectionConfig, StartAction};
+
+mod liveness;
+mod reload;
 
 /// First and longest wait before initiating a `start` connection again after it went down.
 const BACKOFF_MIN: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
-/// A connection with `start_action = "start"` children, kept up.
+/// A connection to bring up and keep up: one with `start_action = "start"` children
+/// (`persistent`), or one being restarted after its peer died (`dpd_action = "restart"`), until
+/// its first child is back.
 #[derive(Debug)]
 struct Keep {
     /// The children to start: the first rides in IKE_AUTH, the others follow.
@@ -38,6 +55,27 @@ struct Keep {
     backoff: Duration,
     /// `down` was asked for: stay down until `up`.
     held_down: bool,
+    /// Kept up for good (`start` children), not only until a restart succeeds.
+    persistent: bool,
+}
+
+impl Keep {
+    /// The entry for a connection's `start` children, if it has any.
+    fn for_start_children(c: &ConnectionConfig) -> Option<Self> {
+        let children: Vec<String> = c
+            .children
+            .iter()
+            .filter(|ch| ch.start_action == StartAction::Start)
+            .map(|ch| ch.name.clone())
+            .collect();
+        (!children.is_empty()).then_some(Self {
+            children,
+            retry_at: None,
+            backoff: BACKOFF_MIN,
+            held_down: false,
+            persistent: true,
+        })
+    }
 }
 
 /// What draining one IKE SA produced.
@@ -70,6 +108,11 @@ pub(crate) struct Engine {
     pending: Vec<IkeSaHandle>,
     /// Where child SAs are installed; `None` when the TUN device could not be opened.
     dataplane: Option<DataPlane>,
+    /// Connections whose children are armed to come up on demand (`start_action = "trap"`, or
+    /// `dpd_action = "trap"` after their peer died), see [`Engine::arm_traps`].
+    trapped: std::collections::BTreeSet<String>,
+    /// Shutting down ([`Engine::terminate_all`]): nothing starts any more, reloads included.
+    stopping: bool,
 }
 
 impl Engine {
@@ -85,21 +128,7 @@ impl Engine {
         let keep = config
             .connections
             .iter()
-            .filter_map(|c| {
-                let children: Vec<String> = c
-                    .children
-                    .iter()
-                    .filter(|ch| ch.start_action == StartAction::Start)
-                    .map(|ch| ch.name.clone())
-                    .collect();
-                let keep = Keep {
-                    children,
-                    retry_at: None,
-                    backoff: BACKOFF_MIN,
-                    held_down: false,
-                };
-                (!keep.children.is_empty()).then(|| (c.name.clone(), keep))
-            })
+            .filter_map(|c| Some((c.name.clone(), Keep::for_start_children(c)?)))
             .collect();
         Ok(Self {
             config,
@@ -111,14 +140,16 @@ impl Engine {
             keep,
             pending: Vec::new(),
             dataplane: None,
+            trapped: std::collections::BTreeSet::new(),
+            stopping: false,
         })
     }
 
     /// Hands the engine the data plane that child SAs are installed in from now on, with the
     /// configuration's traps armed.
-    pub(crate) fn set_dataplane(&mut self, mut dp: DataPlane) {
-        dp.set_traps(config_traps(&self.config));
+    pub(crate) fn set_dataplane(&mut self, dp: DataPlane) {
         self.dataplane = Some(dp);
+        self.sync_traps();
     }
 
     /// Acts on what the data plane reported: acquires start children on demand, expired
@@ -218,7 +249,7 @@ impl Engine {
         &self.connections
     }
 
-    /// Initiates every connection with `start` children.
+    /// Initiates every connection with `start` children, and arms those with `trap` children.
     pub(crate) fn start(&mut self, sockets: &Sockets) {
         let names: Vec<(String, String)> = self
             .keep
@@ -227,6 +258,15 @@ impl Engine {
             .collect();
         for (conn, child) in names {
             let _ = self.initiate(sockets, &conn, Some(&child));
+        }
+        let config = Arc::clone(&self.config);
+        for c in &config.connections {
+            if c.children
+                .iter()
+                .any(|ch| ch.start_action == StartAction::Trap)
+            {
+                self.arm_traps(&c.name);
+            }
         }
     }
 
@@ -351,6 +391,7 @@ impl Engine {
 
     /// Deletes every IKE SA (shutdown) and starts nothing again.
     pub(crate) fn terminate_all(&mut self, sockets: &Sockets) {
+        self.stopping = true;
         for k in self.keep.values_mut() {
             k.held_down = true;
         }
@@ -378,12 +419,18 @@ impl Engine {
                 "pid": std::process::id(),
                 "uptime_secs": now.saturating_duration_since(Instant::ZERO).as_secs(),
                 "config": self.config.file.display().to_string(),
+                "retransmission": self.retransmission_json(),
+                "connections": self.connections_json(),
                 "ike_sas": self.sa_json(now),
                 "dataplane": self.dataplane.as_ref().map(DataPlane::stats_json),
             }),
             Request::SaList => json!({ "ok": true, "ike_sas": self.sa_json(now) }),
             Request::Up(name) => self.up(sockets, &name),
             Request::Down(name) => self.down(sockets, &name),
+            Request::Reload => self.reload(sockets),
+            Request::ExportKeys => self
+                .table
+                .export_keys(self.config.daemon.dangerous_allow_key_export, &self.sas),
         }
     }
 
@@ -454,20 +501,8 @@ impl Engine {
                 k.held_down = true;
                 k.retry_at = None;
             }
-            let handles: Vec<IkeSaHandle> = self
-                .table
-                .ike
-                .iter()
-                .filter(|(_, e)| e.name == name)
-                .map(|(h, _)| *h)
-                .collect();
-            for &h in &handles {
-                if let Some(sa) = self.sas.get_mut(&h) {
-                    sa.terminate(now);
-                    self.drive(sockets, h);
-                }
-            }
-            return json!({ "ok": true, "ike_sas_deleted": handles.len() });
+            let deleted = self.delete_connection(sockets, name);
+            return json!({ "ok": true, "ike_sas_deleted": deleted });
         }
         let children: Vec<(IkeSaHandle, u32)> = self
             .table
@@ -486,6 +521,29 @@ impl Engine {
             }
         }
         json!({ "ok": true, "child_sas_deleted": children.len() })
+    }
+
+    /// Deletes every IKE SA of connection `name` (INFORMATIONAL Delete, RFC 7296 §1.4.1);
+    /// returns how many.
+    fn delete_connection(&mut self, sockets: &Sockets, name: &str) -> usize {
+        let now = self.clock.now();
+        let handles: Vec<IkeSaHandle> = self
+            .table
+            .ike
+            .iter()
+            .filter(|(_, e)| e.name == name)
+            .map(|(h, _)| *h)
+            .collect();
+        for &h in &handles {
+            if let Some(sa) = self.sas.get_mut(&h) {
+                sa.terminate(now);
+                if let Some(e) = self.table.ike.get_mut(&h) {
+                    e.state = IkeState::Deleting;
+                }
+                self.drive(sockets, h);
+            }
+        }
+        handles.len()
     }
 
     /// Drains IKE SA `h` (and the SAs its rekeys made), in the engine's call order, until it
@@ -588,7 +646,16 @@ impl Engine {
                     Info,
                     "{name}: IKE SA {spi_i:016x}_i {spi_r:016x}_r down: {reason}"
                 );
-                self.schedule_restart(&name, h, now);
+                let was_up = self
+                    .table
+                    .ike
+                    .get(&h)
+                    .is_some_and(|e| e.established_at.is_some());
+                if was_up && reason == DownReason::PeerUnreachable {
+                    self.peer_dead(&name, h, now);
+                } else {
+                    self.schedule_restart(&name, h, now);
+                }
             }
             Event::ChildSaEstablished(c) => {
                 log!(
@@ -598,11 +665,12 @@ impl Engine {
                     c.inbound.spi,
                     c.outbound.spi
                 );
-                self.table
-                    .children
-                    .insert(c.inbound.spi, ChildEntry::new(h, &c, now));
+                self.table.children.insert(
+                    c.inbound.spi,
+                    ChildEntry::new(h, &c, now, self.config.daemon.dangerous_allow_key_export),
+                );
                 if let Some(dp) = &mut self.dataplane {
-                    dp.install(&c, None, now);
+                    dp.install(&c, None, false, now);
                 }
                 self.start_more_children(sa, &name, &c.name);
             }
@@ -611,10 +679,12 @@ impl Engine {
                 reason,
             } => {
                 log!(Warn, "{name}: child SA {child} failed: {reason}");
+                self.restarted(&name, &child);
             }
             Event::ChildSaRekeyed {
                 old_inbound_spi,
                 new,
+                initiator,
                 ..
             } => {
                 log!(
@@ -623,11 +693,12 @@ impl Engine {
                     new.name,
                     new.inbound.spi
                 );
-                self.table
-                    .children
-                    .insert(new.inbound.spi, ChildEntry::new(h, &new, now));
+                self.table.children.insert(
+                    new.inbound.spi,
+                    ChildEntry::new(h, &new, now, self.config.daemon.dangerous_allow_key_export),
+                );
                 if let Some(dp) = &mut self.dataplane {
-                    dp.install(&new, Some(old_inbound_spi), now);
+                    dp.install(&new, Some(old_inbound_spi), !initiator, now);
                 }
             }
             Event::ChildSaDeleted {
@@ -693,6 +764,16 @@ impl Engine {
                 sa.terminate(now);
                 self.pending.push(o);
             }
+            if let Some(e) = self.table.ike.get_mut(&o) {
+                e.state = IkeState::Deleting;
+            }
+            // The peer kept no state: the old child SAs carry nothing any more. Out of the data
+            // plane now, so that the new ones take the traffic while the delete runs its course.
+            self.table.children.retain(|_, c| c.ike != o);
+            if let Some(dp) = &mut self.dataplane {
+                let children = &self.table.children;
+                dp.retain(|spi| children.contains_key(&spi));
+            }
         }
     }
 
@@ -709,6 +790,7 @@ impl Engine {
                 log!(Warn, "{conn}: cannot start child {child}: {e}");
             }
         }
+        self.restarted(conn, first);
     }
 
     fn schedule_restart(&mut self, conn: &str, h: IkeSaHandle, now: Instant) {
@@ -731,15 +813,17 @@ impl Engine {
     }
 }
 
-/// Every `start_action = "trap"` child of the configuration.
-fn config_traps(config: &Config) -> Vec<Trap> {
+/// The traps of the `trapped` connections: their children that are meant to be up
+/// (`start_action` "trap" or "start"; a "none" child only comes up when asked for).
+fn traps_of(config: &Config, trapped: &std::collections::BTreeSet<String>) -> Vec<Trap> {
     config
         .connections
         .iter()
+        .filter(|c| trapped.contains(&c.name))
         .flat_map(|c| {
             c.children
                 .iter()
-                .filter(|ch| ch.start_action == StartAction::Trap)
+                .filter(|ch| ch.start_action != StartAction::None)
                 .map(|ch| Trap {
                     connection: c.name.clone(),
                     child: ch.name.clone(),

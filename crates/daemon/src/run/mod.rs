@@ -1,6 +1,7 @@
 //! `rampart run`: the IKE control plane over real sockets (DESIGN.md §1). One thread runs an
 //! event loop over a [`Poller`]: the UDP 500/4500 sockets ([`sockets`]), the control socket
-//! ([`control`]), a signalfd for SIGTERM/SIGINT and a [`Waker`] for the threads that join later.
+//! ([`control`]), a signalfd for SIGTERM/SIGINT (shut down) and SIGHUP (reload the configuration
+//! file, as the control request `reload` does) and a [`Waker`] for the threads that join later.
 //! Datagrams go to the [`Endpoint`](rampart_ike::Endpoint) and the [`IkeSa`](rampart_ike::IkeSa)
 //! it names, in the engine's call order ([`engine`]); the loop sleeps until the earliest
 //! `poll_timeout`. Child SAs are kept in the [`table`] for display and installed in the
@@ -11,8 +12,10 @@ mod clock;
 mod control;
 mod dataplane;
 mod engine;
+mod framing;
 pub(crate) mod log;
 mod policy;
+mod routing;
 mod sockets;
 mod table;
 mod trap;
@@ -23,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rampart_sys::poll::{Interest, Poller, Waker};
-use rampart_sys::signal::SignalFd;
+use rampart_sys::signal::{SIGHUP, SignalFd};
 
 use crate::config::Config;
 use clock::Clock;
@@ -38,7 +41,8 @@ const WAKER: u64 = SIGNAL + 1;
 const LISTENER: u64 = SIGNAL + 2;
 const TUN: u64 = SIGNAL + 3;
 const RAW_ESP: u64 = SIGNAL + 4;
-const FIRST_CLIENT: u64 = SIGNAL + 5;
+const RAW_ESP6: u64 = SIGNAL + 5;
+const FIRST_CLIENT: u64 = SIGNAL + 6;
 
 /// How long shutdown waits for IKE deletes to be answered.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
@@ -66,10 +70,11 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunError {
 
 /// Runs the daemon in the foreground until SIGTERM or SIGINT, with the control socket at
 /// `socket` (or the configuration's `[daemon] control_socket`). Logs to stderr (`RAMPART_LOG`).
+/// SIGHUP re-reads `config.file` and applies it (see `Engine::reload`).
 pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
     log::init_from_env();
-    // Before any thread exists, so that every thread keeps SIGTERM/SIGINT blocked.
-    let signals = SignalFd::termination().map_err(io_err("signalfd"))?;
+    // Before any thread exists, so that every thread keeps SIGTERM/SIGINT/SIGHUP blocked.
+    let signals = SignalFd::daemon().map_err(io_err("signalfd"))?;
     let clock = Clock::start();
     let mut engine = Engine::new(Arc::clone(&config), clock).map_err(RunError::Engine)?;
     let sockets = Sockets::bind(engine.connections()).map_err(io_err("IKE sockets"))?;
@@ -113,10 +118,12 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
             poller
                 .add(dp.tun(), TUN, Interest::READABLE)
                 .map_err(io_err("epoll add"))?;
-            if let Some(raw) = dp.raw4() {
-                poller
-                    .add(raw, RAW_ESP, Interest::READABLE)
-                    .map_err(io_err("epoll add"))?;
+            for (raw, token) in [(dp.raw4(), RAW_ESP), (dp.raw6(), RAW_ESP6)] {
+                if let Some(raw) = raw {
+                    poller
+                        .add(raw, token, Interest::READABLE)
+                        .map_err(io_err("epoll add"))?;
+                }
             }
         }
         log!(Info, "data plane on {}", dp.tun().name());
@@ -140,6 +147,11 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
             match token {
                 SIGNAL => {
                     while let Ok(Some(signo)) = signals.read() {
+                        if signo == SIGHUP {
+                            log!(Info, "SIGHUP: reloading the configuration");
+                            engine.reload(&sockets);
+                            continue;
+                        }
                         log!(Info, "signal {signo}: deleting IKE SAs and exiting");
                         if shutdown_until.is_none() {
                             shutdown_until = Some(clock.now().saturating_add(SHUTDOWN_GRACE));
@@ -171,10 +183,10 @@ pub fn run(config: Arc<Config>, socket: Option<&Path>) -> Result<(), RunError> {
                         dp.tun_readable(now);
                     }
                 }
-                RAW_ESP => {
+                RAW_ESP | RAW_ESP6 => {
                     let now = engine.now();
                     if let Some(dp) = engine.dataplane_mut() {
-                        dp.raw_readable(now);
+                        dp.raw_readable(token == RAW_ESP6, now);
                     }
                 }
                 t if control.is_client(t) => serve(&mut control, &mut engine, &sockets, t),

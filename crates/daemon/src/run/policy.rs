@@ -4,10 +4,10 @@
 //!
 //! Only traffic routed into the TUN device reaches the data plane (the route-based design), so
 //! the outcomes are: PROTECT — find the child's SA (or hold the packet for a trap); DISCARD —
-//! drop and count under the entry's name; BYPASS — drop and count too: a bypassed packet that
-//! was routed into the tunnel device has no clear path to take from here, and sending it out
-//! unprotected would be the wrong surprise. Its counter tells the operator a route and a BYPASS
-//! entry disagree.
+//! drop and count under the entry's name; BYPASS — send it on unprotected (DESIGN.md §2): the
+//! data plane writes it to its marked raw socket, whose packets the `not fwmark` rule keeps out
+//! of the tunnel routes ([`super::routing`]), so it leaves by the main routing table — an
+//! exception carved out of a tunnel that covers it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,6 +23,8 @@ use crate::config::Config;
 pub(crate) enum Outbound {
     /// Protect with the SA of this request id.
     Protect(ReqId),
+    /// Send unprotected (counted).
+    Bypass,
     /// Dropped by policy (a DISCARD or BYPASS entry, or no entry at all); counted.
     Dropped,
 }
@@ -33,6 +35,7 @@ pub(crate) struct Policies {
     names: Vec<String>,
     /// Drops per SPD entry (by position), then the no-match default and unreadable packets.
     drops: Vec<AtomicU64>,
+    bypassed: AtomicU64,
 }
 
 impl Policies {
@@ -43,7 +46,12 @@ impl Policies {
             .map_err(|e| format!("cannot compile the SPD: {e}"))?;
         let names: Vec<String> = spd.entries().iter().map(|e| e.name.clone()).collect();
         let drops = (0..names.len() + 2).map(|_| AtomicU64::new(0)).collect();
-        Ok(Self { out, names, drops })
+        Ok(Self {
+            out,
+            names,
+            drops,
+            bypassed: AtomicU64::new(0),
+        })
     }
 
     /// The decision for the IP packet `packet` leaving through the tunnel device.
@@ -54,6 +62,10 @@ impl Policies {
         };
         match self.out.classify(&sel) {
             Verdict::Protect { reqid, .. } => Outbound::Protect(reqid),
+            Verdict::Bypass(Origin::Entry(_)) => {
+                self.bypassed.fetch_add(1, Ordering::Relaxed);
+                Outbound::Bypass
+            }
             Verdict::Bypass(o) | Verdict::Discard(o) => {
                 self.count(match o {
                     Origin::Entry(i) => i,
@@ -68,6 +80,11 @@ impl Policies {
         if let Some(c) = self.drops.get(slot) {
             c.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Packets BYPASS entries let through unprotected.
+    pub(crate) fn bypassed(&self) -> u64 {
+        self.bypassed.load(Ordering::Relaxed)
     }
 
     /// The drop counters that are not zero, by entry name (`no_match`, `malformed` for the

@@ -1,12 +1,16 @@
 //! The IKE sockets: UDP 500 and 4500 (RFC 7296 §2.23, RFC 3948) on every local address the
 //! connections name, or on the wildcard addresses when one names none. Each datagram reports the
-//! address it reached (`IP_PKTINFO`), so a reply leaves from that address.
+//! address it reached (`IP_PKTINFO`), so a reply leaves from that address. Every socket of the
+//! daemon, the raw ESP ones too ([`raw_esp`]), carries the firewall mark
+//! [`routing::FWMARK`](super::routing::FWMARK), so that its packets skip the rule that routes
+//! the traffic selectors into the TUN device.
 
 use std::collections::BTreeSet;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use rampart_ike::Connection;
+use rampart_sys::raw::RawEspSocket;
 use rampart_sys::udp::{UdpOptions, UdpSocket};
 use rampart_sys::{RecvMeta, Transmit};
 
@@ -35,6 +39,41 @@ pub(crate) struct Datagram {
     pub(crate) bytes: Vec<u8>,
 }
 
+/// Binds a UDP socket with the daemon's mark; without `CAP_NET_ADMIN` (no `SO_MARK`), binds it
+/// unmarked and warns: routing then only works while no selector covers a peer's address.
+fn bind_marked(addr: SocketAddr, natt: bool) -> io::Result<UdpSocket> {
+    let plain = UdpOptions {
+        gro: natt,
+        buffer_bytes: natt.then_some(NATT_BUFFER_BYTES),
+        ..UdpOptions::default()
+    };
+    let marked = UdpOptions {
+        mark: Some(super::routing::FWMARK),
+        ..plain
+    };
+    match UdpSocket::bind(addr, &marked) {
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            super::log::log!(Warn, "UDP {addr}: no SO_MARK ({e}): socket unmarked");
+            UdpSocket::bind(addr, &plain)
+        }
+        r => r,
+    }
+}
+
+/// Opens the raw ESP socket of one family, marked like the UDP sockets (a mark that cannot be
+/// set is logged, the socket still used).
+pub(crate) fn raw_esp(ipv6: bool) -> io::Result<RawEspSocket> {
+    let s = if ipv6 {
+        RawEspSocket::open_v6(None)?
+    } else {
+        RawEspSocket::open_v4(None)?
+    };
+    if let Err(e) = s.set_mark(super::routing::FWMARK) {
+        super::log::log!(Warn, "raw ESP socket: no SO_MARK ({e}): socket unmarked");
+    }
+    Ok(s)
+}
+
 impl Sockets {
     /// Binds 500 and 4500 on the addresses `connections` use.
     pub(crate) fn bind(connections: &[std::sync::Arc<Connection>]) -> io::Result<Self> {
@@ -54,15 +93,9 @@ impl Sockets {
         for ip in addrs {
             for port in [IKE_PORT, NATT_PORT] {
                 let addr = SocketAddr::new(ip, port);
-                // GRO on the NAT-T port: ESP arrives there in trains (the data plane splits
-                // them, and so does `recv_all`).
-                let natt = port == NATT_PORT;
-                let opts = UdpOptions {
-                    gro: natt,
-                    buffer_bytes: natt.then_some(NATT_BUFFER_BYTES),
-                    ..UdpOptions::default()
-                };
-                let s = UdpSocket::bind(addr, &opts).map_err(|e| {
+                // GRO and big buffers on the NAT-T port: ESP arrives there in trains (the data
+                // plane splits them, and so does `recv_all`).
+                let s = bind_marked(addr, port == NATT_PORT).map_err(|e| {
                     io::Error::new(e.kind(), format!("cannot bind UDP {addr}: {e}"))
                 })?;
                 list.push(s);

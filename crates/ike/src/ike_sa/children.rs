@@ -37,7 +37,7 @@ impl IkeSa {
                 };
                 let initiator = self.initiator;
                 if let Some(sa) = self.derive_child(&n, &ni, &nr, None, initiator) {
-                    self.add_child(now, sa, n, None);
+                    self.add_child(now, sa, n, None, initiator);
                 }
             }
         }
@@ -85,6 +85,7 @@ impl IkeSa {
         sa: ChildSa,
         n: Negotiated,
         replaces: Option<u32>,
+        initiator: bool,
     ) {
         self.children.push(InstalledChild {
             name: sa.name.clone(),
@@ -97,11 +98,18 @@ impl IkeSa {
             local_ts: sa.local_ts.clone(),
             remote_ts: sa.remote_ts.clone(),
         });
-        self.report_child(now, sa, replaces);
+        self.report_child(now, sa, replaces, initiator);
     }
 
-    /// Reports a recorded child SA to the data plane and arms its lifetimes.
-    pub(super) fn report_child(&mut self, now: Instant, sa: ChildSa, replaces: Option<u32>) {
+    /// Reports a recorded child SA to the data plane and arms its lifetimes; `initiator`: we
+    /// sent the request that made it (see [`Event::ChildSaRekeyed`]).
+    pub(super) fn report_child(
+        &mut self,
+        now: Instant,
+        sa: ChildSa,
+        replaces: Option<u32>,
+        initiator: bool,
+    ) {
         let spi = sa.inbound.spi;
         let (soft, hard) = deadlines(now, &sa.lifetimes, self.shared.rng.as_ref());
         self.timers.set(Timer::ChildSoft(spi), soft);
@@ -120,6 +128,7 @@ impl IkeSa {
                 old_inbound_spi,
                 old_outbound_spi,
                 new: sa,
+                initiator,
             },
             None => Event::ChildSaEstablished(sa),
         });

@@ -417,7 +417,7 @@ impl IkeSa {
         nr: &[u8],
     ) {
         let Some(old) = init.rekey_of else {
-            return self.add_child(now, sa, n, None);
+            return self.add_child(now, sa, n, None, true);
         };
         let ours_redundant = init
             .collision
@@ -475,7 +475,7 @@ impl IkeSa {
             // Bounded: gone when the peer's Delete comes, or after a while without it.
             self.timers.set(Timer::ChildHard(spi), now + linger);
         }
-        self.add_child(now, sa, n, Some(old));
+        self.add_child(now, sa, n, Some(old), true);
         if let Some(c) = self.child_mut(old) {
             c.state = ChildState::Replaced;
             self.queued.push_front(Task::DeleteChild(old));
@@ -524,7 +524,8 @@ impl IkeSa {
         let Some((_, sa)) = c.parked.take() else {
             return false;
         };
-        self.report_child(now, *sa, Some(old));
+        // The peer's rekey won the collision (§2.8.1): we answered its request.
+        self.report_child(now, *sa, Some(old), false);
         if let Some(c) = self.child_mut(old) {
             c.state = ChildState::Replaced;
         }
@@ -685,9 +686,9 @@ impl IkeSa {
             return;
         };
         match rekey {
-            None => self.add_child(now, sa, n, None),
+            None => self.add_child(now, sa, n, None, false),
             Some((old, false)) => {
-                self.add_child(now, sa, n, Some(old));
+                self.add_child(now, sa, n, Some(old), false);
                 if let Some(c) = self.child_mut(old) {
                     c.state = ChildState::Replaced;
                 }

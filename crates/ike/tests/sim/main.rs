@@ -527,3 +527,51 @@ fn terminate_deletes_both_sides() {
         );
     });
 }
+
+/// A reload (`Endpoint::set_config`): the responder's IKE SA set up before keeps its child SA
+/// and its configuration; the next initiator to arrive is answered from the new configuration
+/// (here the child's ESP proposal changed, so its child is refused while its IKE SA comes up).
+#[test]
+fn set_config_applies_to_new_sas_only() {
+    let mut sim = pair(11, Faults::NONE, Side::a(), Side::b());
+    sim.run_until(secs(5));
+    sim.check_agreement(0, 1);
+    let before = sim.established(1);
+    assert_eq!(before.len(), 1);
+    let changed = Side {
+        esp: "aes256gcm16",
+        ..Side::b()
+    };
+    sim.nodes[1].endpoint.set_config(Arc::new(changed.config()));
+    let esp = &sim.nodes[1].endpoint.config().connections[0].children[0].esp_proposals;
+    assert_eq!(esp[0].to_string(), "aes256gcm16");
+    sim.initiate(0, Side::a().connection(), Some("net"));
+    sim.run_until(secs(10));
+    assert_eq!(sim.established(1).len(), 2, "the second IKE SA is up");
+    assert!(
+        sim.established(1).contains(&before[0]),
+        "the first is untouched"
+    );
+    assert_eq!(
+        failures(&sim, 1),
+        vec!["no proposal chosen for child SA: peer offered aes128gcm16, we accept aes256gcm16"]
+    );
+    assert_eq!(sim.nodes[0].children.len(), 1, "only the first child SA");
+    assert_eq!(sim.nodes[1].children.len(), 1, "only the first child SA");
+    // The first IKE SA still works under its old configuration: a new child of "net" with
+    // aes128gcm16 is accepted on it.
+    let now = sim.now;
+    let first = sim.nodes[0]
+        .sas
+        .values_mut()
+        .find(|sa| (sa.spi_i(), sa.spi_r()) == before[0])
+        .expect("the first IKE SA");
+    first.create_child(now, "net").expect("queued");
+    sim.drain(0);
+    sim.run_until(secs(15));
+    assert_eq!(
+        sim.nodes[1].children.len(),
+        2,
+        "created under the old configuration"
+    );
+}

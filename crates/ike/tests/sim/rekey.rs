@@ -34,6 +34,16 @@ fn the_child(sim: &Sim, n: usize) -> (u32, u32) {
     (c.inbound.spi, c.outbound.spi)
 }
 
+/// Node `n`'s `ChildSaRekeyed::initiator` flags, in event order.
+fn rekey_initiators(sim: &Sim, n: usize) -> Vec<bool> {
+    sim.events(n)
+        .filter_map(|e| match e {
+            Event::ChildSaRekeyed { initiator, .. } => Some(*initiator),
+            _ => None,
+        })
+        .collect()
+}
+
 fn rekeyed_count(sim: &Sim, n: usize) -> usize {
     sim.events(n)
         .filter(|e| matches!(e, Event::ChildSaRekeyed { .. }))
@@ -205,6 +215,12 @@ fn rekey_child_under_loss() {
                 (1, 1),
                 "seed {seed}"
             );
+            // A asked, B answered: B must not send on the new SA before A has it.
+            assert_eq!(
+                (rekey_initiators(&sim, 0), rekey_initiators(&sim, 1)),
+                (vec![true], vec![false]),
+                "seed {seed}"
+            );
             ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     });
@@ -312,6 +328,12 @@ fn child_collision(a_lowest: bool) -> Sim {
     assert_eq!(
         survivor, expected,
         "the SA with the lowest nonce must be the one deleted"
+    );
+    // The survivor's exchange was A's request (req1) when B's nonce was the lowest.
+    assert_eq!(
+        (rekey_initiators(&sim, 0), rekey_initiators(&sim, 1)),
+        (vec![!a_lowest], vec![a_lowest]),
+        "the side whose request made the survivor is its initiator"
     );
     assert!(!sim.nodes[0].children.contains_key(&a_old));
     sim

@@ -14,18 +14,18 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use rampart_crypto::proposal::{ProposalError, ProposalSpec};
-use rampart_ike::Mode;
+use rampart_ike::{Mode, Retransmission};
 use rampart_policy::{Family, ReqId, TrafficSelector};
 use rampart_wire::ike::iana::EsnId;
 use toml::Spanned;
 
 use super::error::{Diagnostics, closest, one_of};
-use super::raw::{RawChild, RawConfig, RawConnection, RawCount, Str};
+use super::raw::{RawChild, RawConfig, RawConnection, RawCount, RawDaemon, Str};
 use super::values;
 use super::{
     ChildSaConfig, Config, ConnectionConfig, DEFAULT_CHILD_PRIORITY, DEFAULT_CHILD_REKEY_TIME,
     DEFAULT_CONTROL_SOCKET, DEFAULT_IKE_REKEY_TIME, DEFAULT_REPLAY_WINDOW, DaemonConfig, DpdAction,
-    MAX_REPLAY_WINDOW, StartAction,
+    MAX_REPLAY_WINDOW, MAX_RETRANSMIT_TRIES, StartAction,
 };
 
 /// IKE proposals used when a connection lists none.
@@ -164,7 +164,35 @@ impl Validator<'_, '_> {
             dangerous_allow_key_export: d
                 .and_then(|d| d.allow_key_export.as_ref())
                 .is_some_and(|b| *b.get_ref()),
+            retransmission: self.retransmission(d),
         }
+    }
+
+    /// `retransmit_timeout` (the wait before the first retransmission, doubling after each)
+    /// and `retransmit_tries` (transmissions in all before the peer is declared dead).
+    fn retransmission(&mut self, d: Option<&RawDaemon>) -> Retransmission {
+        let mut r = Retransmission::default();
+        if let Some(s) = d.and_then(|d| d.retransmit_timeout.as_ref()) {
+            if let Some(t) = self.nonzero_duration("retransmit_timeout", s) {
+                r.initial = t;
+            }
+        }
+        if let Some(n) = d.and_then(|d| d.retransmit_tries.as_ref()) {
+            match u32::try_from(*n.get_ref())
+                .ok()
+                .filter(|t| (1..=MAX_RETRANSMIT_TRIES).contains(t))
+            {
+                Some(t) => r.tries = t,
+                None => self.error(
+                    n.span(),
+                    format!(
+                        "retransmit_tries = {} is out of range — use 1 to {MAX_RETRANSMIT_TRIES} transmissions",
+                        n.get_ref()
+                    ),
+                ),
+            }
+        }
+        r
     }
 
     /// A duration value.
@@ -485,6 +513,10 @@ impl Validator<'_, '_> {
                 &[("tunnel", Mode::Tunnel), ("transport", Mode::Transport)],
             )
         });
+        if mode == Some(Mode::Transport) {
+            self.transport_selectors("local_ts", local_ts.as_deref().unwrap_or_default());
+            self.transport_selectors("remote_ts", remote_ts.as_deref().unwrap_or_default());
+        }
         let start_action = c
             .start_action
             .as_ref()
@@ -546,6 +578,26 @@ impl Validator<'_, '_> {
             priority: priority?,
             reqid,
         })
+    }
+
+    /// Transport mode protects the traffic of the two hosts themselves (RFC 4301 §4.1): the
+    /// outer header is the packet's own, so each selector must be one address (this host's in
+    /// `local_ts`, the peer's in `remote_ts`; `dynamic` is). A subnet would send packets for
+    /// other hosts straight to them, protected for a peer they are not.
+    fn transport_selectors(&mut self, key: &str, list: &[(Range<usize>, TrafficSelector)]) {
+        let whose = if key == "local_ts" {
+            "this host's"
+        } else {
+            "the peer's"
+        };
+        for (span, ts) in list {
+            if ts.addrs().start() != ts.addrs().end() {
+                self.error(
+                    span.clone(),
+                    format!("{key} {ts} is more than one address, but transport mode protects only the two hosts' own traffic — list {whose} address, or use mode = \"tunnel\""),
+                );
+            }
+        }
     }
 
     /// `rekey_time` and `life_time` of a child; the hard lifetime must come after the rekey.

@@ -23,7 +23,7 @@ use rampart_sys::vnet::{F_NEEDS_CSUM, GsoType, VnetHdr};
 use rampart_wire::checksum;
 use rampart_wire::ip::IpProtocol;
 
-use super::framing::ipv4_checksum;
+use super::headers::ipv4_checksum;
 
 const TCP: u8 = 6;
 const FLAG_PSH: u8 = 0x08;

@@ -8,7 +8,7 @@
 //! arrives with its IPv4 header straight into the packet buffers, a batch per `recvmmsg`.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -21,9 +21,10 @@ use rampart_sys::udp::UdpSocket;
 use rampart_sys::{BATCH_MAX, RecvMeta};
 
 use super::coalesce::{Coalescer, Frame};
-use super::framing::frame_udp_esp;
+use super::headers::frame_udp_esp;
 use super::tables::Tables;
 use super::{BUF_LEN, HEADROOM, MainLink, Shared, Stats, ToMain, report_sa_events};
+use crate::run::framing::push_ipv6_esp_header;
 use crate::run::log::log;
 use crate::run::sockets::{Datagram, NATT_PORT};
 
@@ -143,10 +144,20 @@ impl RxPath {
                 Err(_) => return true,
             };
             for (m, b) in meta.iter().zip(self.raw_bufs.iter_mut()).take(got) {
-                if !m.truncated {
-                    b.set_len(m.len);
-                    self.ctx.deliver(b, now);
+                if m.truncated {
+                    continue;
                 }
+                b.set_len(m.len);
+                // A raw IPv6 socket strips the outer header: rebuild it (run/framing.rs).
+                if raw.is_ipv6() {
+                    let (IpAddr::V6(src), Some(IpAddr::V6(dst))) = (m.src.ip(), m.dst) else {
+                        continue;
+                    };
+                    if push_ipv6_esp_header(b, src, dst).is_none() {
+                        continue;
+                    }
+                }
+                self.ctx.deliver(b, now);
             }
             self.ctx.flush();
             if got < RAW_BATCH.min(BATCH_MAX) {
@@ -220,6 +231,16 @@ impl Deliver {
         let verdict = sa.unprotect(buf, now, &mut self.sa_events);
         if !self.sa_events.is_empty() {
             report_sa_events(&mut self.sa_events, &mut self.to_main, |spi| spi);
+        }
+        // The peer sends on the new SA of a rekey we answered: it has it, so may we (asked of
+        // the main thread once, which edits the tables).
+        if verdict == InboundVerdict::Deliver && tables.standby.contains(&spi.0) {
+            let asked = tables
+                .outbound_of(spi.0)
+                .is_some_and(|o| o.activation_asked.swap(true, Ordering::Relaxed));
+            if !asked {
+                self.to_main.send(ToMain::EndStandby(spi.0));
+            }
         }
         match verdict {
             InboundVerdict::Deliver => {

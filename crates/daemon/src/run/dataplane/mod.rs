@@ -17,8 +17,9 @@
 //! - SAs ([`tables`]): the main thread edits its copy and publishes it whole; the paths read
 //!   their snapshot once per batch. Counters are the SAs' atomics, exact across threads.
 //!
-//! Routes: at startup every tunnel-mode child's `remote_ts` prefixes are routed into the TUN
-//! device in the main table (a route per prefix; selectors that are not a prefix are skipped).
+//! Routes: every child's `remote_ts` prefixes (tunnel and transport mode) are routed into the
+//! TUN device in a table of the daemon's own, which a `not fwmark` rule sends the host's
+//! traffic to, and not the daemon's own marked sockets ([`super::routing`]).
 //! Lifetimes: time is the IKE engine's (it rekeys and deletes by the clock); the byte and packet
 //! limits (`life_bytes`, `life_packets`: hard; soft at 90 % of them, as a rekey trigger) are
 //! counted here, and their expiry reported to the engine as [`DataPlaneEvent`]s.
@@ -33,12 +34,11 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use rampart_dataplane::Timestamp;
 use rampart_dataplane::lifetime::SaEvent;
 use rampart_dataplane::snapshot::SnapshotCell;
-use rampart_ike::{ChildSa, Instant, Mode};
-use rampart_policy::TrafficSelector;
+use rampart_ike::{ChildSa, Instant};
 use rampart_sys::netlink::Netlink;
 use rampart_sys::poll::Waker;
 use rampart_sys::raw::RawEspSocket;
-use rampart_sys::rtnl::{LinkChange, Prefix, Route};
+use rampart_sys::rtnl::LinkChange;
 use rampart_sys::tun::{Tun, TunOptions};
 use rampart_sys::udp::UdpSocket;
 use serde_json::Value;
@@ -46,17 +46,18 @@ use serde_json::Value;
 use super::clock::Clock;
 use super::log::log;
 use super::policy::Policies;
-use super::sockets::{Datagram, NATT_PORT, Sockets};
+use super::routing::Routing;
+use super::sockets::{self, Datagram, NATT_PORT, Sockets};
 use super::trap::{Acquire, Held, Trap, Traps};
 use crate::config::Config;
-use framing::inner_addrs;
+use headers::inner_addrs;
 use inbound::RxPath;
 use outbound::{Senders, TxPath};
-use tables::{ChildLimits, Tables};
+use tables::{ChildLimits, OutboundEntry, Tables};
 use worker::{RxSources, Workers};
 
 mod coalesce;
-mod framing;
+mod headers;
 mod inbound;
 mod outbound;
 mod tables;
@@ -105,6 +106,8 @@ enum ToMain {
     Event(DataPlaneEvent),
     /// A non-ESP datagram from a NAT-T socket: IKE or a keepalive.
     Ike(Datagram),
+    /// The child standing by (by inbound SPI) received a packet: it takes over from the old one.
+    EndStandby(u32),
 }
 
 /// A packet path's end of the channel to the main thread, remembering whether it sent
@@ -148,7 +151,6 @@ struct Stats {
 
 /// What the packet paths share with the main thread, read-only but for atomics.
 struct Shared {
-    policies: Policies,
     stats: Stats,
 }
 
@@ -156,6 +158,10 @@ struct Shared {
 pub(crate) struct DataPlane {
     tun: Arc<Tun>,
     raw4: Option<Arc<RawEspSocket>>,
+    /// The raw IPv6 ESP socket (outer IPv6 without UDP encapsulation).
+    raw6: Option<Arc<RawEspSocket>>,
+    /// The routes and rule into the TUN device; removed when the data plane drops.
+    routing: Routing,
     /// The tables as the main thread edits them; published whole into `cell`.
     tables: Tables,
     cell: SnapshotCell<Tables>,
@@ -181,11 +187,6 @@ enum Paths {
         /// Held to keep them running.
         _workers: Workers,
     },
-}
-
-fn ts_prefix(ts: &TrafficSelector) -> Option<Prefix> {
-    let a = ts.addrs();
-    Prefix::new(a.start(), a.prefix_len()?)
 }
 
 fn stamp(now: Instant) -> Timestamp {
@@ -264,39 +265,35 @@ impl DataPlane {
         let tun = Arc::clone(&queues[0]);
         let ifindex = tun.ifindex()?;
         let mut nl = Netlink::open()?;
-        let mut limits = HashMap::new();
-        for c in config.connections.iter().flat_map(|c| c.children.iter()) {
-            limits.insert(c.name.clone(), ChildLimits::of(c));
-            if c.mode != Mode::Tunnel {
-                continue;
-            }
-            for ts in &c.remote_ts {
-                let Some(p) = ts_prefix(ts) else {
-                    log!(Warn, "{}: remote_ts {ts} is not a prefix: no route", c.name);
-                    continue;
-                };
-                match nl.add_route(&Route::device(p, ifindex)) {
-                    Ok(()) => log!(Info, "route {ts} via {}", tun.name()),
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                    Err(e) => log!(Warn, "route {ts} via {}: {e}", tun.name()),
-                }
-            }
-        }
-        let raw4 = RawEspSocket::open_v4(None)
-            .inspect_err(|e| log!(Warn, "raw ESP socket: {e}: only ESP-in-UDP works"))
-            .ok()
-            .inspect(|r| r.set_buffer_bytes(RAW_BUFFER_BYTES))
-            .map(Arc::new);
+        let limits = config
+            .connections
+            .iter()
+            .flat_map(|c| c.children.iter())
+            .map(|ch| (ch.name.clone(), ChildLimits::of(ch)))
+            .collect();
+        // Routes of every child (tunnel and transport) in the daemon's table, and the
+        // `not fwmark` rule (run/routing.rs).
+        let routing = Routing::install(config, ifindex, &mut nl);
+        // One raw ESP socket per family, marked (run/sockets.rs), with room for bursts.
+        let raw = |v6: bool| {
+            sockets::raw_esp(v6)
+                .inspect_err(|e| log!(Warn, "raw ESP socket (v6: {v6}): {e}: ESP-in-UDP only"))
+                .ok()
+                .inspect(|r| r.set_buffer_bytes(RAW_BUFFER_BYTES))
+                .map(Arc::new)
+        };
+        let (raw4, raw6) = (raw(false), raw(true));
         let shared = Arc::new(Shared {
-            policies: Policies::build(config).map_err(io::Error::other)?,
             stats: Stats::default(),
         });
-        let cell = SnapshotCell::new(Tables::default());
+        let tables = Tables::new(Policies::build(config).map_err(io::Error::other)?);
+        let cell = SnapshotCell::new(tables.clone());
         let (to_main, from_paths) = channel();
         let new_tx = |tun: &Arc<Tun>| -> io::Result<TxPath> {
             let senders = Senders {
                 natt: natt_handles(sockets)?,
                 raw4: raw4.clone(),
+                raw6: raw6.clone(),
             };
             Ok(TxPath::new(
                 Arc::clone(tun),
@@ -318,7 +315,7 @@ impl DataPlane {
             Some(waker) if workers > 0 => {
                 let sources = RxSources {
                     natt: natt_handles(sockets)?,
-                    raw4: raw4.clone(),
+                    raw: [raw4.clone(), raw6.clone()].into_iter().flatten().collect(),
                 };
                 let n = txs.len();
                 let w = Workers::start(txs, rx, sources, clock, waker)?;
@@ -336,7 +333,9 @@ impl DataPlane {
         Ok(Self {
             tun,
             raw4,
-            tables: Tables::default(),
+            raw6,
+            routing,
+            tables,
             cell,
             shared,
             limits,
@@ -369,42 +368,96 @@ impl DataPlane {
         &self.tun
     }
 
-    /// The raw ESP socket, to register with the poller.
+    /// The raw IPv4 ESP socket, to register with the poller.
     pub(crate) fn raw4(&self) -> Option<&RawEspSocket> {
         self.raw4.as_deref()
     }
 
+    /// The raw IPv6 ESP socket, to register with the poller.
+    pub(crate) fn raw6(&self) -> Option<&RawEspSocket> {
+        self.raw6.as_deref()
+    }
+
+    /// After a reload: brings the routes to what `new` plans ([`Routing::update`]) and takes
+    /// `new`'s replay windows, lifetimes and SPD for packets and SAs from now on.
+    pub(crate) fn reconfigure(&mut self, new: &Config) {
+        self.limits = new
+            .connections
+            .iter()
+            .flat_map(|c| c.children.iter())
+            .map(|ch| (ch.name.clone(), ChildLimits::of(ch)))
+            .collect();
+        match Policies::build(new) {
+            Ok(p) => {
+                self.tables.policies = Arc::new(p);
+                self.publish();
+            }
+            Err(e) => log!(Error, "reload: SPD unchanged: {e}"),
+        }
+        let routes = self.tun.ifindex().and_then(|i| Ok((i, Netlink::open()?)));
+        match routes {
+            Ok((ifindex, mut nl)) => self.routing.update(new, ifindex, &mut nl),
+            Err(e) => log!(Warn, "reload: routes unchanged: {e}"),
+        }
+    }
+
     /// Installs both SAs of a new child (DESIGN.md §2: one event, two SAD entries). A child
-    /// that replaces `old_in_spi` (a rekey) takes over its outbound traffic; the old inbound SA
-    /// stays until its delete.
-    pub(crate) fn install(&mut self, c: &ChildSa, old_in_spi: Option<u32>, now: Instant) {
+    /// that replaces `old_in_spi` (a rekey) takes over its outbound traffic — at once when we
+    /// initiated the rekey, else (`rekey_responder`) only once the new SA carries a packet in
+    /// or the old one is deleted: the peer installs the new SA when our response reaches it,
+    /// and what we sent on it before then would be lost. The old inbound SA stays until its
+    /// delete.
+    pub(crate) fn install(
+        &mut self,
+        c: &ChildSa,
+        old_in_spi: Option<u32>,
+        rekey_responder: bool,
+        now: Instant,
+    ) {
         let limits = self.limits.get(&c.name).copied().unwrap_or_default();
         match tables::build(c, limits, now) {
             Ok((inb, out)) => {
                 let t = &mut self.tables;
-                if let Some(old) = old_in_spi {
-                    t.outbound.retain(|o| o.in_spi != old);
+                t.outbound.retain(|o| o.sa.in_spi != c.inbound.spi);
+                let mut entry = OutboundEntry {
+                    sa: Arc::new(out),
+                    standby: None,
+                };
+                match old_in_spi {
+                    Some(old)
+                        if rekey_responder && t.outbound.iter().any(|o| o.sa.in_spi == old) =>
+                    {
+                        entry.standby = Some(old);
+                    }
+                    Some(old) => t.outbound.retain(|o| o.sa.in_spi != old),
+                    None => {}
                 }
-                t.outbound.retain(|o| o.in_spi != c.inbound.spi);
                 t.inbound.insert(c.inbound.spi, Arc::new(inb));
-                t.outbound.push(Arc::new(out));
+                t.outbound.push(entry);
+                // Recomputes the standby list.
+                t.activate_standby(|_| false);
                 self.publish();
             }
             Err(e) => log!(Error, "{}: cannot install child SA: {e}", c.name),
         }
     }
 
-    /// Removes a child's SAs.
+    /// Removes a child's SAs; a rekeyed child standing by for it takes over.
     pub(crate) fn remove(&mut self, in_spi: u32) {
-        self.tables.inbound.remove(&in_spi);
-        self.tables.outbound.retain(|o| o.in_spi != in_spi);
+        let t = &mut self.tables;
+        t.inbound.remove(&in_spi);
+        t.outbound.retain(|o| o.sa.in_spi != in_spi);
+        t.activate_standby(|o| o.standby == Some(in_spi));
         self.publish();
     }
 
     /// Keeps only the children whose inbound SPI `keep` accepts (after an IKE SA closed).
     pub(crate) fn retain(&mut self, keep: impl Fn(u32) -> bool) {
-        self.tables.inbound.retain(|spi, _| keep(*spi));
-        self.tables.outbound.retain(|o| keep(o.in_spi));
+        let t = &mut self.tables;
+        t.inbound.retain(|spi, _| keep(*spi));
+        t.outbound.retain(|o| keep(o.sa.in_spi));
+        let live: Vec<u32> = t.outbound.iter().map(|o| o.sa.in_spi).collect();
+        t.activate_standby(|o| o.standby.is_some_and(|old| !live.contains(&old)));
         self.publish();
     }
 
@@ -421,9 +474,10 @@ impl DataPlane {
         self.drain();
     }
 
-    /// Reads what the raw ESP socket has and delivers it (bounded).
-    pub(crate) fn raw_readable(&mut self, now: Instant) {
-        if let (Paths::Inline { rx, .. }, Some(raw)) = (&mut self.paths, &self.raw4) {
+    /// Reads what the raw ESP socket of one family has and delivers it (bounded).
+    pub(crate) fn raw_readable(&mut self, ipv6: bool, now: Instant) {
+        let raw = if ipv6 { &self.raw6 } else { &self.raw4 };
+        if let (Paths::Inline { rx, .. }, Some(raw)) = (&mut self.paths, raw) {
             rx.raw_readable(raw, stamp(now));
         }
         self.drain();
@@ -454,6 +508,11 @@ impl DataPlane {
                 }
                 ToMain::Event(e) => self.events.push(e),
                 ToMain::Ike(d) => self.ike.push(d),
+                ToMain::EndStandby(spi) => {
+                    self.tables
+                        .activate_standby(|o| o.sa.in_spi == spi && o.standby.is_some());
+                    self.publish();
+                }
             }
         }
     }
@@ -528,7 +587,8 @@ impl DataPlane {
             "tun_gso_reads": n(&st.tun_gso_reads),
             "tun_gso_writes": n(&st.tun_gso_writes),
             "trap_dropped": self.traps.dropped,
-            "policy_drops": self.shared.policies.drops_json(),
+            "policy_drops": self.tables.policies.drops_json(),
+            "policy_bypassed": self.tables.policies.bypassed(),
             "traps": self
                 .traps
                 .traps()

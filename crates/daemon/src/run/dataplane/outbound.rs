@@ -26,9 +26,10 @@ use rampart_sys::udp::UdpSocket;
 use rampart_sys::vnet::VnetHdr;
 use rampart_sys::{GATHER_MAX, Transmit};
 
-use super::framing::{inner_addrs, outer_len};
+use super::headers::inner_addrs;
 use super::tables::Tables;
 use super::{HEADROOM, MainLink, Shared, ToMain, report_sa_events};
+use crate::run::framing::udp_payload_offset;
 use crate::run::log::log;
 use crate::run::policy::Outbound as PolicyVerdict;
 
@@ -42,15 +43,18 @@ const GSO_BYTES_MAX: usize = 65_000;
 enum Dest {
     /// ESP in UDP from `local` to `remote` (the buffer holds the ESP bytes only).
     Udp(SocketAddr, SocketAddr),
-    /// Raw IPv4 ESP to this address (the buffer holds the whole IPv4 datagram).
+    /// A whole IP datagram (raw ESP, or a BYPASS packet as it came) to this address, by the
+    /// raw socket of its family.
     Raw(IpAddr),
 }
 
 /// The sockets ESP leaves by: handles on the NAT-T sockets (shared with the IKE engine, which
-/// reads them) and the raw ESP socket.
+/// reads them) and the raw ESP sockets of both families (marked: they also carry BYPASS
+/// traffic, which must not enter the tunnel routes again).
 pub(super) struct Senders {
     pub(super) natt: Vec<UdpSocket>,
     pub(super) raw4: Option<Arc<RawEspSocket>>,
+    pub(super) raw6: Option<Arc<RawEspSocket>>,
 }
 
 impl Senders {
@@ -216,14 +220,23 @@ impl TxPath {
     /// Classifies and protects `bufs[len]`; on success it joins the batch.
     fn protect_last(&mut self, now: Timestamp) {
         let buf = &mut self.bufs[self.len];
-        // RFC 4301 §5.1 step 1: DISCARD and BYPASS entries (and no entry) stop it here.
-        if self.shared.policies.outbound(buf.data()) == PolicyVerdict::Dropped {
-            return;
+        let tables = self.tables.current();
+        // RFC 4301 §5.1 step 1: DISCARD entries (and no entry) stop it here, BYPASS sends it on
+        // as it is.
+        match tables.policies.outbound(buf.data()) {
+            PolicyVerdict::Protect(_) => {}
+            PolicyVerdict::Dropped => return,
+            PolicyVerdict::Bypass => {
+                if let Some((_, dst)) = inner_addrs(buf.data()) {
+                    self.dests[self.len] = Dest::Raw(dst);
+                    self.len += 1;
+                }
+                return;
+            }
         }
         let Some((src, dst)) = inner_addrs(buf.data()) else {
             return;
         };
-        let tables = self.tables.current();
         let Some(o) = tables.outbound_for(src, dst) else {
             self.to_main.send(ToMain::NoSa {
                 packet: buf.data().to_vec(),
@@ -243,7 +256,10 @@ impl TxPath {
         }
         let dest = match o.encap {
             Some((local, remote)) => {
-                let hl = outer_len(buf.data()) + 8;
+                // Outer IP (with IPv6 extension headers in transport mode) and UDP headers.
+                let Some(hl) = udp_payload_offset(buf.data()) else {
+                    return;
+                };
                 if buf.pull_front(hl).is_err() {
                     return;
                 }
@@ -330,18 +346,22 @@ impl TxPath {
     }
 
     fn send_raw(&self, i: usize, end: usize) -> io::Result<()> {
-        let Some(raw) = &self.senders.raw4 else {
-            return Err(io::Error::other("no raw ESP socket"));
+        let Dest::Raw(first) = self.dests[i] else {
+            return Ok(());
+        };
+        let raw = if first.is_ipv4() {
+            &self.senders.raw4
+        } else {
+            &self.senders.raw6
+        };
+        let Some(raw) = raw else {
+            return Err(io::Error::other("no raw socket for this family"));
         };
         let mut pkts = [Transmit::new(SocketAddr::from(([0, 0, 0, 0], 0)), &[]); GATHER_MAX];
-        let mut n = 0;
-        for (k, b) in (i..end).zip(&self.bufs[i..end]) {
-            let Dest::Raw(dst @ IpAddr::V4(_)) = self.dests[k] else {
-                continue;
-            };
-            pkts[n] = Transmit::new(SocketAddr::new(dst, 0), b.data());
-            n += 1;
+        for (p, b) in pkts.iter_mut().zip(&self.bufs[i..end]) {
+            *p = Transmit::new(SocketAddr::new(first, 0), b.data());
         }
+        let n = end - i;
         let sent = raw.send_batch(&pkts[..n])?;
         if sent < n {
             return Err(io::Error::new(

@@ -1,5 +1,6 @@
 //! The SA tables the packet paths read (DESIGN.md §2, §3): every installed child's inbound SA
-//! by SPI and outbound SA by traffic selectors, built from the IKE engine's [`ChildSa`].
+//! by SPI and outbound SA by traffic selectors, built from the IKE engine's [`ChildSa`], and the
+//! compiled SPD.
 //!
 //! A [`Tables`] value is immutable once published: the control plane (the main thread) builds
 //! the next one — a copy of a few `Arc`s — and swaps it in whole through a
@@ -11,6 +12,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use rampart_dataplane::esp::{EspTransform, InboundEspSa, OutboundEspSa};
 use rampart_dataplane::lifetime::{LifetimeLimits, Lifetimes as DpLifetimes};
@@ -22,9 +24,10 @@ use rampart_policy::TrafficSelector;
 use rampart_policy::traffic_selector::list_contains_addr;
 use rampart_wire::ike::iana::ProtocolId;
 
-use super::framing::inner_addrs;
+use super::headers::inner_addrs;
 use super::stamp;
 use crate::config::ChildSaConfig;
+use crate::run::policy::Policies;
 
 /// One child SA's outbound side.
 pub(super) struct OutboundSa {
@@ -35,6 +38,8 @@ pub(super) struct OutboundSa {
     pub(super) sa: OutboundEspSa,
     /// `Some((local, remote))` socket addresses for ESP-in-UDP.
     pub(super) encap: Option<(SocketAddr, SocketAddr)>,
+    /// Set once the receive path asked the main thread to end this child's standby.
+    pub(super) activation_asked: AtomicBool,
 }
 
 impl OutboundSa {
@@ -44,22 +49,69 @@ impl OutboundSa {
     }
 }
 
-/// The installed SAs, swapped whole.
-#[derive(Clone, Default)]
+/// An installed outbound SA and whether it stands by.
+#[derive(Clone)]
+pub(super) struct OutboundEntry {
+    pub(super) sa: Arc<OutboundSa>,
+    /// `Some(old)`: a rekey we answered; the old child (inbound SPI `old`) keeps sending until
+    /// this one's inbound SA carries a packet or the old one is deleted (RFC 7296 §2.8).
+    pub(super) standby: Option<u32>,
+}
+
+/// The installed SAs and the compiled SPD, swapped whole.
+#[derive(Clone)]
 pub(super) struct Tables {
     pub(super) inbound: HashMap<u32, Arc<InboundEspSa>>,
-    pub(super) outbound: Vec<Arc<OutboundSa>>,
+    pub(super) outbound: Vec<OutboundEntry>,
+    pub(super) policies: Arc<Policies>,
+    /// Inbound SPIs of the children standing by (checked per delivered packet, usually empty).
+    pub(super) standby: Vec<u32>,
 }
 
 impl Tables {
-    /// The outbound SA for a packet from `src` to `dst`.
+    pub(super) fn new(policies: Policies) -> Self {
+        Self {
+            inbound: HashMap::new(),
+            outbound: Vec::new(),
+            policies: Arc::new(policies),
+            standby: Vec::new(),
+        }
+    }
+
+    /// The outbound SA for a packet from `src` to `dst` (not one standing by).
     pub(super) fn outbound_for(&self, src: IpAddr, dst: IpAddr) -> Option<&Arc<OutboundSa>> {
-        self.outbound.iter().find(|o| o.covers(src, dst))
+        self.outbound
+            .iter()
+            .find(|o| o.standby.is_none() && o.sa.covers(src, dst))
+            .map(|o| &o.sa)
     }
 
     /// The outbound side of the child named by its inbound SPI.
     pub(super) fn outbound_of(&self, in_spi: u32) -> Option<&Arc<OutboundSa>> {
-        self.outbound.iter().find(|o| o.in_spi == in_spi)
+        self.outbound
+            .iter()
+            .find(|o| o.sa.in_spi == in_spi)
+            .map(|o| &o.sa)
+    }
+
+    /// Makes the standby children `which` selects the senders for their traffic, retiring the
+    /// outbound SA each replaces.
+    pub(super) fn activate_standby(&mut self, which: impl Fn(&OutboundEntry) -> bool) {
+        let olds: Vec<u32> = self
+            .outbound
+            .iter_mut()
+            .filter(|o| which(o))
+            .filter_map(|o| o.standby.take())
+            .collect();
+        if !olds.is_empty() {
+            self.outbound.retain(|o| !olds.contains(&o.sa.in_spi));
+        }
+        self.standby = self
+            .outbound
+            .iter()
+            .filter(|o| o.standby.is_some())
+            .map(|o| o.sa.in_spi)
+            .collect();
     }
 }
 
@@ -179,6 +231,7 @@ pub(super) fn build(
             remote_ts: c.remote_ts.clone(),
             sa: out,
             encap,
+            activation_asked: AtomicBool::new(false),
         },
     ))
 }

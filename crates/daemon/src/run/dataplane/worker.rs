@@ -34,8 +34,8 @@ use crate::run::log::log;
 
 /// How long a worker sleeps at most between checks of the stop flag.
 const STOP_CHECK: Duration = Duration::from_millis(200);
-/// Poller token of the raw ESP socket (NAT-T sockets take `0..n`).
-const RAW_TOKEN: u64 = u64::MAX;
+/// Poller token of the first raw ESP socket (NAT-T sockets take `0..n`).
+const RAW_TOKEN: u64 = 1 << 32;
 
 /// The running workers; dropping this stops and joins them.
 pub(super) struct Workers {
@@ -46,7 +46,8 @@ pub(super) struct Workers {
 /// What the receive worker reads.
 pub(super) struct RxSources {
     pub(super) natt: Vec<UdpSocket>,
-    pub(super) raw4: Option<Arc<RawEspSocket>>,
+    /// The raw ESP sockets (IPv4, IPv6).
+    pub(super) raw: Vec<Arc<RawEspSocket>>,
 }
 
 impl Workers {
@@ -64,8 +65,8 @@ impl Workers {
         for (i, s) in sources.natt.iter().enumerate() {
             rx_poller.add(s, i as u64, Interest::READABLE)?;
         }
-        if let Some(raw) = &sources.raw4 {
-            rx_poller.add(&**raw, RAW_TOKEN, Interest::READABLE)?;
+        for (i, raw) in sources.raw.iter().enumerate() {
+            rx_poller.add(&**raw, RAW_TOKEN + i as u64, Interest::READABLE)?;
         }
         let mut threads = Vec::new();
         for (i, tx) in txs.into_iter().enumerate() {
@@ -141,8 +142,11 @@ fn run_rx(
         }
         for &t in &ready {
             let now = stamp(clock.now());
-            if t == RAW_TOKEN {
-                if let Some(raw) = &sources.raw4 {
+            if t >= RAW_TOKEN {
+                let raw = usize::try_from(t - RAW_TOKEN)
+                    .ok()
+                    .and_then(|i| sources.raw.get(i));
+                if let Some(raw) = raw {
                     rx.raw_readable(raw, now);
                 }
             } else if let Some(s) = usize::try_from(t).ok().and_then(|i| sources.natt.get(i)) {

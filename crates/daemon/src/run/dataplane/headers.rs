@@ -1,21 +1,12 @@
-//! Outer and inner header helpers of the data plane's packet paths: where an ESP datagram's
-//! outer headers end, an inner packet's addresses, and the outer IP + UDP header a datagram
-//! received on the NAT-T socket had on the wire (the inbound transform wants it in front).
+//! Header helpers of the data plane's packet paths: an inner packet's addresses, and the outer
+//! IP + UDP header a datagram received on the NAT-T socket had on the wire (the inbound
+//! transform wants it in front). The other direction's framing is [`crate::run::framing`].
 
 use std::net::{IpAddr, SocketAddr};
 
 use rampart_dataplane::PacketBuf;
 
 use super::HEADROOM;
-
-/// The outer IP header length of a protected datagram (IPv4 IHL, or the fixed IPv6 header: the
-/// transform writes no extension headers).
-pub(super) fn outer_len(d: &[u8]) -> usize {
-    match d.first() {
-        Some(b) if b >> 4 == 4 => usize::from(b & 0x0f) * 4,
-        _ => 40,
-    }
-}
 
 /// Source and destination of an IPv4 or IPv6 packet, if its header is there.
 pub(super) fn inner_addrs(p: &[u8]) -> Option<(IpAddr, IpAddr)> {
@@ -124,7 +115,6 @@ mod tests {
         assert_eq!(ipv4_checksum(&h[..20]), 0);
         assert_eq!(u16::from_be_bytes([h[24], h[25]]), 108);
         assert_eq!(&h[20..24], &[0x11, 0x94, 0x11, 0x94]);
-        assert_eq!(outer_len(&h), 20);
     }
 
     #[test]
