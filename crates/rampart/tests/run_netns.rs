@@ -8,13 +8,13 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 mod common;
-use common::{BIN, Guard, gateway_config, ip, netns_tests_enabled, wait_until};
+use common::{BIN, Guard, gateway_config, ip, netns_tests_enabled, spawn_daemons, wait_until};
 
 fn ctl(ns: &str, sock: &Path, args: &[&str]) -> (i32, String) {
     let out = Command::new("ip")
@@ -92,18 +92,7 @@ fn two_daemons_establish_and_tear_down() {
     let ca = gateway_config(&dir, "a", "start", false);
     let cb = gateway_config(&dir, "b", "none", false);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
-    for (ns, cfg, sock) in [(&nb, &cb, &sb), (&na, &ca, &sa)] {
-        let child = Command::new("ip")
-            .args(["netns", "exec", ns, BIN, "run", "-c"])
-            .arg(cfg)
-            .arg("--socket")
-            .arg(sock)
-            .env("RAMPART_LOG", "debug")
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("rampart run starts");
-        g.daemons.push(child);
-    }
+    spawn_daemons(&mut g, &[(&nb, &cb, &sb), (&na, &ca, &sa)]);
 
     // Both sides: the IKE SA established, the child SA with crosswise SPIs.
     let mut spis = None;

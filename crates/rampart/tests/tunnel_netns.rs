@@ -10,7 +10,7 @@
 // A harness waiting on real processes: the wall clock is what it needs.
 #![allow(clippy::disallowed_methods)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -18,27 +18,10 @@ use serde_json::Value;
 
 mod common;
 use common::wire::{EspOn, WireCapture};
-use common::{BIN, Guard, gateway_config, ip, netns_tests_enabled, wait_until};
-
-fn sysctl(ns: &str, kv: &str) {
-    let st = Command::new("ip")
-        .args(["netns", "exec", ns, "sysctl", "-qw", kv])
-        .status()
-        .expect("sysctl runs");
-    assert!(st.success(), "sysctl {kv} in {ns} failed");
-}
-
-fn sa_list(ns: &str, sock: &Path) -> Option<Value> {
-    let out = Command::new("ip")
-        .args(["netns", "exec", ns, BIN, "sa", "list", "--json", "--socket"])
-        .arg(sock)
-        .output()
-        .expect("rampart runs");
-    out.status
-        .success()
-        .then(|| serde_json::from_slice(&out.stdout).ok())
-        .flatten()
-}
+use common::{
+    BIN, Guard, established_child, gateway_config, ip, netns_tests_enabled, sa_list_json,
+    spawn_daemons, sysctl_in, wait_until,
+};
 
 fn status(ns: &str, sock: &Path) -> Option<Value> {
     let out = Command::new("ip")
@@ -54,15 +37,7 @@ fn status(ns: &str, sock: &Path) -> Option<Value> {
 
 /// Child `net` under an established IKE SA, if there is one.
 fn child(s: &Value) -> Option<Value> {
-    let ike = s["ike_sas"]
-        .as_array()?
-        .iter()
-        .find(|i| i["state"] == "established")?;
-    ike["children"]
-        .as_array()?
-        .iter()
-        .find(|c| c["name"] == "net")
-        .cloned()
+    established_child(s, "net")
 }
 
 /// Builds the four namespaces; returns (hosta, gwa, gwb, hostb).
@@ -110,8 +85,8 @@ fn topology(g: &mut Guard, tag: &str) -> [String; 4] {
         "203.0.113.1",
     ]);
     for gw in [&names[1], &names[2]] {
-        sysctl(gw, "net.ipv4.ip_forward=1");
-        sysctl(gw, "net.ipv4.conf.all.rp_filter=0");
+        sysctl_in(gw, "net.ipv4.ip_forward=1");
+        sysctl_in(gw, "net.ipv4.conf.all.rp_filter=0");
     }
     names
 }
@@ -136,22 +111,6 @@ fn ping_once(ns: &str, dst: &str) -> bool {
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
-}
-
-/// Starts `rampart run` in each (namespace, config, control socket), in order.
-fn start_daemons(g: &mut Guard, daemons: [(&String, &PathBuf, &PathBuf); 2]) {
-    for (ns, cfg, sock) in daemons {
-        let child = Command::new("ip")
-            .args(["netns", "exec", ns, BIN, "run", "-c"])
-            .arg(cfg)
-            .arg("--socket")
-            .arg(sock)
-            .env("RAMPART_LOG", "debug")
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("rampart run starts");
-        g.daemons.push(child);
-    }
 }
 
 fn tunnel(tag: &str, encap: bool, start: &str) {
@@ -183,12 +142,12 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
     std::fs::write(&ca, text).expect("config");
     let cb = gateway_config(&dir, "b", "none", false);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
-    start_daemons(&mut g, [(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
+    spawn_daemons(&mut g, &[(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
     if start == "trap" {
         wait_until("A's control socket", Duration::from_secs(10), || {
-            sa_list(&gwa, &sa).is_some()
+            sa_list_json(&gwa, &sa).is_some()
         });
-        let before = sa_list(&gwa, &sa).expect("A answers");
+        let before = sa_list_json(&gwa, &sa).expect("A answers");
         assert!(
             child(&before).is_none(),
             "trap: no SA before traffic: {before}"
@@ -197,16 +156,16 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
         assert!(
             ping_once(&hosta, "203.0.113.10"),
             "the first packet to a trap starts the tunnel and is delivered; A: {:?}",
-            sa_list(&gwa, &sa)
+            sa_list_json(&gwa, &sa)
         );
     }
     wait_until("both sides' child SA", Duration::from_secs(15), || {
-        let (Some(a), Some(b)) = (sa_list(&gwa, &sa), sa_list(&gwb, &sb)) else {
+        let (Some(a), Some(b)) = (sa_list_json(&gwa, &sa), sa_list_json(&gwb, &sb)) else {
             return false;
         };
         child(&a).is_some() && child(&b).is_some()
     });
-    let a = child(&sa_list(&gwa, &sa).expect("A answers")).expect("A's child");
+    let a = child(&sa_list_json(&gwa, &sa).expect("A answers")).expect("A's child");
     assert_eq!(
         a["udp_encap"].is_null(),
         !encap,
@@ -214,8 +173,8 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
     );
 
     if !ping(&hosta, "203.0.113.10") {
-        let a = sa_list(&gwa, &sa);
-        let b = sa_list(&gwb, &sb);
+        let a = sa_list_json(&gwa, &sa);
+        let b = sa_list_json(&gwb, &sb);
         panic!("hosta cannot ping hostb through the tunnel; A: {a:?}; B: {b:?}");
     }
     // The other way: the responder's side starts the traffic.
@@ -237,8 +196,8 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
     );
 
     // Both gateways protected and accepted at least the three echoes each way.
-    let a = child(&sa_list(&gwa, &sa).expect("A answers")).expect("A's child");
-    let b = child(&sa_list(&gwb, &sb).expect("B answers")).expect("B's child");
+    let a = child(&sa_list_json(&gwa, &sa).expect("A answers")).expect("A's child");
+    let b = child(&sa_list_json(&gwb, &sb).expect("B answers")).expect("B's child");
     for (side, c) in [("A", &a), ("B", &b)] {
         assert!(counter(c, "out_packets") >= 3, "{side} sent ESP: {c}");
         assert!(counter(c, "in_packets") >= 3, "{side} received ESP: {c}");
@@ -324,8 +283,8 @@ fn bulk_tcp_leaves_as_mtu_sized_esp(
         a["dataplane"]
     );
     let (ca, cb) = (
-        child(&sa_list(gwa, socks[0]).expect("A answers")).expect("A's child"),
-        child(&sa_list(gwb, socks[1]).expect("B answers")).expect("B's child"),
+        child(&sa_list_json(gwa, socks[0]).expect("A answers")).expect("A's child"),
+        child(&sa_list_json(gwb, socks[1]).expect("B answers")).expect("B's child"),
     );
     assert_eq!(
         counter(&ca, "out_packets"),
@@ -411,11 +370,11 @@ fn packet_limit_rekeys_the_child_without_loss() {
     std::fs::write(&ca, text).expect("config");
     let cb = gateway_config(&dir, "b", "none", false);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
-    start_daemons(&mut g, [(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
+    spawn_daemons(&mut g, &[(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
     wait_until("A's child SA", Duration::from_secs(15), || {
-        sa_list(&gwa, &sa).is_some_and(|a| child(&a).is_some())
+        sa_list_json(&gwa, &sa).is_some_and(|a| child(&a).is_some())
     });
-    let first = child(&sa_list(&gwa, &sa).expect("A answers")).expect("A's child");
+    let first = child(&sa_list_json(&gwa, &sa).expect("A answers")).expect("A's child");
     // 60 echoes: 60 packets out and 60 in on A's child, past the soft limit of 36.
     let out = Command::new("ip")
         .args([
@@ -429,7 +388,7 @@ fn packet_limit_rekeys_the_child_without_loss() {
         text.contains(" 0% packet loss"),
         "no echo lost across the rekey: {text}"
     );
-    let now = sa_list(&gwa, &sa).expect("A answers");
+    let now = sa_list_json(&gwa, &sa).expect("A answers");
     let spis: Vec<String> = now["ike_sas"]
         .as_array()
         .into_iter()

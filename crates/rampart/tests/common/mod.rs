@@ -61,74 +61,38 @@ pub(crate) fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> b
 /// LAN 203.0.113.0/24) of a PSK tunnel between them, child `net` with `start_action = START`
 /// and `encap = ENCAP` (forced ESP-in-UDP).
 pub(crate) fn gateway_config(dir: &Path, side: &str, start: &str, encap: bool) -> PathBuf {
-    let (local, remote, lid, rid, lts, rts) = if side == "a" {
+    let (outer, lts, rts) = if side == "a" {
         (
-            "192.0.2.1",
-            "192.0.2.2",
-            "gw-a.test",
-            "gw-b.test",
+            ("192.0.2.1", "192.0.2.2"),
             "198.51.100.0/24",
             "203.0.113.0/24",
         )
     } else {
         (
-            "192.0.2.2",
-            "192.0.2.1",
-            "gw-b.test",
-            "gw-a.test",
+            ("192.0.2.2", "192.0.2.1"),
             "203.0.113.0/24",
             "198.51.100.0/24",
         )
     };
-    let text = format!(
-        r#"[[secrets]]
-ids = ["gw-a.test", "gw-b.test"]
-psk = "rampart netns test key 0123456789"
-
-[[connections]]
-name = "site"
-local_addrs = ["{local}"]
-remote_addrs = ["{remote}"]
-encap = {encap}
-local = {{ auth = "psk", id = "{lid}" }}
-remote = {{ auth = "psk", id = "{rid}" }}
-
-[[connections.children]]
-name = "net"
-local_ts = ["{lts}"]
-remote_ts = ["{rts}"]
-start_action = "{start}"
-"#
-    );
-    let path = dir.join(format!("{side}.toml"));
-    std::fs::write(&path, text).expect("write config");
-    path
+    let child = format!("local_ts = [\"{lts}\"]\nremote_ts = [\"{rts}\"]");
+    write_config(dir, side, outer, encap, start, &child)
 }
 
-/// Runs `sysctl -qw KV` in namespace `ns`, which must succeed.
-pub(crate) fn sysctl_in(ns: &str, kv: &str) {
-    let st = Command::new("ip")
-        .args(["netns", "exec", ns, "sysctl", "-qw", kv])
-        .status()
-        .expect("sysctl runs");
-    assert!(st.success(), "sysctl {kv} in {ns} failed");
-}
-
-/// One gateway's side of a PSK connection between `a` (id gw-a.test) and `b` (gw-b.test), for
-/// the tests that vary addresses, families and mode: `local`/`remote` are the outer addresses,
-/// `child` the body of the one `[[connections.children]]` table (named `net`, `start_action`
-/// start on side a and none on side b). Written to `DIR/SIDE.toml`.
-pub(crate) fn connection_config(
+/// The one PSK configuration writer: connection `site` between `gw-a.test` and `gw-b.test`
+/// (`side` a or b) over the outer addresses `(local, remote)`, child `net` with
+/// `start_action = START` and the rest of its table in `child`. Written to `DIR/SIDE.toml`.
+fn write_config(
     dir: &Path,
     side: &str,
     (local, remote): (&str, &str),
     encap: bool,
+    start: &str,
     child: &str,
 ) -> PathBuf {
-    let (lid, rid, start) = if side == "a" {
-        ("gw-a.test", "gw-b.test", "start")
+    let (lid, rid) = if side == "a" {
+        ("gw-a.test", "gw-b.test")
     } else {
-        ("gw-b.test", "gw-a.test", "none")
+        ("gw-b.test", "gw-a.test")
     };
     let text = format!(
         r#"[[secrets]]
@@ -152,6 +116,30 @@ start_action = "{start}"
     let path = dir.join(format!("{side}.toml"));
     std::fs::write(&path, text).expect("write config");
     path
+}
+
+/// Runs `sysctl -qw KV` in namespace `ns`, which must succeed.
+pub(crate) fn sysctl_in(ns: &str, kv: &str) {
+    let st = Command::new("ip")
+        .args(["netns", "exec", ns, "sysctl", "-qw", kv])
+        .status()
+        .expect("sysctl runs");
+    assert!(st.success(), "sysctl {kv} in {ns} failed");
+}
+
+/// One gateway's side of a PSK connection between `a` (id gw-a.test) and `b` (gw-b.test), for
+/// the tests that vary addresses, families and mode: `local`/`remote` are the outer addresses,
+/// `child` the body of the one `[[connections.children]]` table (named `net`, `start_action`
+/// start on side a and none on side b). Written to `DIR/SIDE.toml`.
+pub(crate) fn connection_config(
+    dir: &Path,
+    side: &str,
+    outer: (&str, &str),
+    encap: bool,
+    child: &str,
+) -> PathBuf {
+    let start = if side == "a" { "start" } else { "none" };
+    write_config(dir, side, outer, encap, start, child)
 }
 
 /// Starts `rampart run -c CFG --socket SOCK` in each namespace, in order (debug logs on stderr).
