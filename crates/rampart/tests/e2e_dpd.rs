@@ -5,9 +5,9 @@
 //! whole retransmission schedule, and `rampart status --json` must show no IKE SA (and so no
 //! child SA) within that time — and not before it.
 //!
-//! `dpd_action = "restart"` / `"trap"` are not tested here: the engine does not act on
-//! `dpd_action` yet (crates/daemon/src/run/engine.rs only re-initiates connections with
-//! `start_action = "start"`); another helper is adding them.
+//! gwa's retransmission schedule is shortened (`[daemon] retransmit_timeout = "500ms"`,
+//! `retransmit_tries = 3`: given up 0.5 + 1 + 2 = 3.5 s after the first send) to keep the test
+//! short. `dpd_action = "restart"` / `"trap"` are tested rampart↔rampart in `dpd_netns.rs`.
 //!
 //! Runs only with `RAMPART_NETNS_TESTS=1` (and root); strongSwan is an oracle
 //! (`rampart_testkit::unavailable`).
@@ -22,10 +22,9 @@ use common::net::{CHARON_LOG, Net, Side};
 const TEST: &str = "e2e_dpd";
 /// Our `dpd_delay`.
 const DPD_DELAY: Duration = Duration::from_secs(2);
-/// rampart_ike's default retransmission (`Retransmission::default()`: first after 1 s,
-/// doubling, 5 transmissions): the request is given up 1+2+4+8+16 = 31 s after it was first
-/// sent.
-const GIVE_UP: Duration = Duration::from_secs(31);
+/// gwa's retransmission (first after 500 ms, doubling, 3 transmissions): the request is given
+/// up 0.5 + 1 + 2 = 3.5 s after it was first sent.
+const GIVE_UP: Duration = Duration::from_millis(3500);
 /// Polling and scheduling slack.
 const SLACK: Duration = Duration::from_secs(4);
 
@@ -33,6 +32,7 @@ fn gwa(encap: bool) -> Side {
     Side {
         encap,
         conn_extra: format!("dpd_delay = \"{}s\"", DPD_DELAY.as_secs()),
+        daemon_extra: "retransmit_timeout = \"500ms\"\nretransmit_tries = 3".into(),
         ..Side::new("gwa", "none")
     }
 }

@@ -43,6 +43,8 @@ pub(crate) struct Side {
     pub(crate) conn_extra: String,
     /// Extra lines of the child's table (`rekey_time = "4s"`).
     pub(crate) child_extra: String,
+    /// Lines of a `[daemon]` table (`retransmit_timeout = "250ms"`); none when empty.
+    pub(crate) daemon_extra: String,
 }
 
 impl Side {
@@ -55,6 +57,7 @@ impl Side {
             encap: false,
             conn_extra: String::new(),
             child_extra: String::new(),
+            daemon_extra: String::new(),
         }
     }
 }
@@ -131,8 +134,13 @@ impl Net {
             ("203.0.113.0/24", "198.51.100.0/24")
         };
         let (local_auth, remote_auth) = self.auth_tables(side);
+        let daemon = if side.daemon_extra.is_empty() {
+            String::new()
+        } else {
+            format!("[daemon]\n{}\n\n", side.daemon_extra)
+        };
         format!(
-            r#"[[secrets]]
+            r#"{daemon}[[secrets]]
 ids = ["192.0.2.1", "192.0.2.2"]
 psk = "ipx-interop-psk"
 
