@@ -45,19 +45,7 @@ pub(crate) fn load(path: &Path) -> anyhow::Result<Result<Arc<Config>, ConfigErro
 /// Prints the errors of an invalid file (JSON on stdout, text on stderr); exit status 1.
 pub(crate) fn report_errors(errors: &ConfigErrors, json: bool) -> ExitCode {
     if json {
-        let list: Vec<_> = errors
-            .errors()
-            .iter()
-            .map(|e| {
-                json!({
-                    "file": e.file.display().to_string(),
-                    "line": e.line,
-                    "column": e.column,
-                    "message": e.message,
-                })
-            })
-            .collect();
-        println!("{}", json!({ "ok": false, "errors": list }));
+        println!("{}", json!({ "ok": false, "errors": errors.to_json() }));
     } else {
         eprintln!("{errors}");
         eprintln!("{} error(s)", errors.errors().len());

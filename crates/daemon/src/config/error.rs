@@ -44,6 +44,22 @@ impl ConfigErrors {
     pub fn errors(&self) -> &[ConfigError] {
         &self.0
     }
+
+    /// The errors as JSON objects `{file, line, column, message}`, as `config check --json`
+    /// and the control socket's `reload` answer show them.
+    pub fn to_json(&self) -> serde_json::Value {
+        self.0
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "file": e.file.display().to_string(),
+                    "line": e.line,
+                    "column": e.column,
+                    "message": e.message,
+                })
+            })
+            .collect()
+    }
 }
 
 impl fmt::Display for ConfigErrors {

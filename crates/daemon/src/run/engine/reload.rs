@@ -34,18 +34,7 @@ impl Engine {
                     "reload failed, the running configuration stays:\n{e}"
                 ));
                 if let LoadError::Invalid(errors) = &e {
-                    answer["errors"] = errors
-                        .errors()
-                        .iter()
-                        .map(|e| {
-                            json!({
-                                "file": e.file.display().to_string(),
-                                "line": e.line,
-                                "column": e.column,
-                                "message": e.message,
-                            })
-                        })
-                        .collect();
+                    answer["errors"] = errors.to_json();
                 }
                 return answer;
             }
