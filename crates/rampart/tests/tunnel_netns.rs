@@ -19,76 +19,17 @@ use serde_json::Value;
 mod common;
 use common::wire::{EspOn, WireCapture};
 use common::{
-    BIN, Guard, established_child, gateway_config, ip, netns_tests_enabled, sa_list_json,
-    spawn_daemons, sysctl_in, wait_until,
+    Guard, ctl_json, dual_stack_topology, established_child, gateway_config, ip,
+    netns_tests_enabled, sa_list_json, spawn_daemons, wait_until,
 };
 
 fn status(ns: &str, sock: &Path) -> Option<Value> {
-    let out = Command::new("ip")
-        .args(["netns", "exec", ns, BIN, "status", "--json", "--socket"])
-        .arg(sock)
-        .output()
-        .expect("rampart runs");
-    out.status
-        .success()
-        .then(|| serde_json::from_slice(&out.stdout).ok())
-        .flatten()
+    ctl_json(ns, sock, &["status"])
 }
 
 /// Child `net` under an established IKE SA, if there is one.
 fn child(s: &Value) -> Option<Value> {
     established_child(s, "net")
-}
-
-/// Builds the four namespaces; returns (hosta, gwa, gwb, hostb).
-fn topology(g: &mut Guard, tag: &str) -> [String; 4] {
-    let pid = std::process::id();
-    let names = ["hosta", "gwa", "gwb", "hostb"].map(|n| format!("rtun-{pid}-{tag}-{n}"));
-    for ns in &names {
-        ip(&["netns", "add", ns]);
-        g.namespaces.push(ns.clone());
-        ip(&["-n", ns, "link", "set", "lo", "up"]);
-    }
-    // (ns, dev, addr) pairs of each veth link: hosta–gwa, gwa–gwb, gwb–hostb.
-    let links = [
-        (0, "198.51.100.10/24", 1, "198.51.100.1/24"),
-        (1, "192.0.2.1/24", 2, "192.0.2.2/24"),
-        (2, "203.0.113.1/24", 3, "203.0.113.10/24"),
-    ];
-    for (k, (x, ax, y, ay)) in links.into_iter().enumerate() {
-        let (dx, dy) = (format!("rt{pid}{tag}{k}x"), format!("rt{pid}{tag}{k}y"));
-        ip(&[
-            "link", "add", &dx, "netns", &names[x], "type", "veth", "peer", "name", &dy, "netns",
-            &names[y],
-        ]);
-        for (ns, dev, addr) in [(&names[x], &dx, ax), (&names[y], &dy, ay)] {
-            ip(&["-n", ns, "addr", "add", addr, "dev", dev]);
-            ip(&["-n", ns, "link", "set", dev, "up"]);
-        }
-    }
-    ip(&[
-        "-n",
-        &names[0],
-        "route",
-        "add",
-        "default",
-        "via",
-        "198.51.100.1",
-    ]);
-    ip(&[
-        "-n",
-        &names[3],
-        "route",
-        "add",
-        "default",
-        "via",
-        "203.0.113.1",
-    ]);
-    for gw in [&names[1], &names[2]] {
-        sysctl_in(gw, "net.ipv4.ip_forward=1");
-        sysctl_in(gw, "net.ipv4.conf.all.rp_filter=0");
-    }
-    names
 }
 
 fn ping(ns: &str, dst: &str) -> bool {
@@ -125,7 +66,7 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
         daemons: Vec::new(),
         dir: dir.clone(),
     };
-    let [hosta, gwa, gwb, hostb] = topology(&mut g, tag);
+    let [hosta, gwa, gwb, hostb] = dual_stack_topology(&mut g, "rt", tag).0;
     // Without the tunnel the far LAN is unreachable: the gateways have no route to it.
     assert!(!ping(&hosta, "203.0.113.10"), "no route before the tunnel");
 
@@ -363,7 +304,7 @@ fn packet_limit_rekeys_the_child_without_loss() {
         daemons: Vec::new(),
         dir: dir.clone(),
     };
-    let [hosta, gwa, gwb, _] = topology(&mut g, "l");
+    let [hosta, gwa, gwb, _] = dual_stack_topology(&mut g, "rt", "l").0;
     let ca = gateway_config(&dir, "a", "start", false);
     // The child table is the file's last: a key appended lands in it.
     let text = std::fs::read_to_string(&ca).expect("config") + "life_packets = 40\n";

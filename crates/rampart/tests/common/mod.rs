@@ -158,10 +158,13 @@ pub(crate) fn spawn_daemons(g: &mut Guard, daemons: &[(&str, &Path, &Path)]) {
     }
 }
 
-/// `rampart sa list --json` of the daemon in `ns`, if it answers.
-pub(crate) fn sa_list_json(ns: &str, sock: &Path) -> Option<serde_json::Value> {
+/// `rampart ARGS --json --socket SOCK` in namespace `ns`, if the daemon answers.
+pub(crate) fn ctl_json(ns: &str, sock: &Path, args: &[&str]) -> Option<serde_json::Value> {
     let out = Command::new("ip")
-        .args(["netns", "exec", ns, BIN, "sa", "list", "--json", "--socket"])
+        .args(["netns", "exec", ns, BIN])
+        .args(args)
+        .arg("--json")
+        .arg("--socket")
         .arg(sock)
         .output()
         .expect("rampart runs");
@@ -169,6 +172,11 @@ pub(crate) fn sa_list_json(ns: &str, sock: &Path) -> Option<serde_json::Value> {
         .success()
         .then(|| serde_json::from_slice(&out.stdout).ok())
         .flatten()
+}
+
+/// `rampart sa list --json` of the daemon in `ns`, if it answers.
+pub(crate) fn sa_list_json(ns: &str, sock: &Path) -> Option<serde_json::Value> {
+    ctl_json(ns, sock, &["sa", "list"])
 }
 
 /// Child `name` under an established IKE SA in an `sa list --json` answer.

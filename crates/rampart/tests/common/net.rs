@@ -245,18 +245,7 @@ start_action = "{start}"
 
     /// `rampart ARGS --json` against rampart in `gw`, when it answers.
     pub(crate) fn ctl(&self, gw: &str, args: &[&str]) -> Option<Value> {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.ns(gw), BIN])
-            .args(args)
-            .arg("--json")
-            .arg("--socket")
-            .arg(self.socket(gw))
-            .output()
-            .expect("rampart runs");
-        out.status
-            .success()
-            .then(|| serde_json::from_slice(&out.stdout).ok())
-            .flatten()
+        super::ctl_json(&self.ns(gw), &self.socket(gw), args)
     }
 
     /// `rampart sa list --json` in `gw`.
