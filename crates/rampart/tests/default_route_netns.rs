@@ -18,7 +18,7 @@ use std::time::Duration;
 mod common;
 use common::{
     Guard, LinkCapture, connection_config, dual_stack_topology, established_child,
-    netns_tests_enabled, ns_ok, sa_list_json, spawn_daemons, wait_until,
+    netns_tests_enabled, ns_ok, sa_list_json, spawn_daemons, wait_for_net_child,
 };
 
 fn ping(ns: &str, dst: &str) -> bool {
@@ -31,13 +31,7 @@ fn default_route_into_the_tunnel_keeps_ike_and_the_lan_outside() {
         return;
     }
     let pid = std::process::id();
-    let dir = std::env::temp_dir().join(format!("rdr-{pid}"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut g = Guard {
-        namespaces: Vec::new(),
-        daemons: Vec::new(),
-        dir: dir.clone(),
-    };
+    let (mut g, dir) = Guard::with_dir(&format!("rdr-{pid}"));
     let ([hosta, gwa, gwb, hostb], wan) = dual_stack_topology(&mut g, "rdr", "d");
     let outer = ("192.0.2.1", "192.0.2.2");
     let child_a = "local_ts = [\"198.51.100.0/24\"]\nremote_ts = [\"0.0.0.0/0\"]";
@@ -51,12 +45,7 @@ fn default_route_into_the_tunnel_keeps_ike_and_the_lan_outside() {
     let cb = connection_config(&dir, "b", (outer.1, outer.0), false, child_b);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
     spawn_daemons(&mut g, &[(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
-    wait_until("both sides' child SA", Duration::from_secs(10), || {
-        let (Some(a), Some(b)) = (sa_list_json(&gwa, &sa), sa_list_json(&gwb, &sb)) else {
-            return false;
-        };
-        established_child(&a, "net").is_some() && established_child(&b, "net").is_some()
-    });
+    wait_for_net_child((&gwa, &sa), (&gwb, &sb), Duration::from_secs(10));
 
     let capture = LinkCapture::start(&gwa, &wan, &dir.join("wan.pcap"), 6);
     for (from, to, what) in [

@@ -19,7 +19,7 @@ use serde_json::Value;
 mod common;
 use common::{
     Guard, LinkCapture, connection_config, dual_stack_topology, established_child,
-    netns_tests_enabled, ns_ok, sa_list_json, spawn_daemons, wait_until,
+    netns_tests_enabled, ns_ok, sa_list_json, spawn_daemons, wait_for_net_child,
 };
 
 fn counter(c: &Value, key: &str) -> u64 {
@@ -44,13 +44,7 @@ fn dual_stack(tag: &str, outer: (&str, &str), encap: bool) {
         return;
     }
     let pid = std::process::id();
-    let dir = std::env::temp_dir().join(format!("r6-{pid}-{tag}"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut g = Guard {
-        namespaces: Vec::new(),
-        daemons: Vec::new(),
-        dir: dir.clone(),
-    };
+    let (mut g, dir) = Guard::with_dir(&format!("r6-{pid}-{tag}"));
     let ([hosta, gwa, gwb, hostb], wan) = dual_stack_topology(&mut g, "r6", tag);
     assert!(
         !ping(&hosta, "2001:db8:b::10"),
@@ -60,12 +54,7 @@ fn dual_stack(tag: &str, outer: (&str, &str), encap: bool) {
     let cb = connection_config(&dir, "b", (outer.1, outer.0), false, CHILD_B);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
     spawn_daemons(&mut g, &[(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
-    wait_until("both sides' child SA", Duration::from_secs(10), || {
-        let (Some(a), Some(b)) = (sa_list_json(&gwa, &sa), sa_list_json(&gwb, &sb)) else {
-            return false;
-        };
-        established_child(&a, "net").is_some() && established_child(&b, "net").is_some()
-    });
+    wait_for_net_child((&gwa, &sa), (&gwb, &sb), Duration::from_secs(10));
 
     let capture = LinkCapture::start(&gwa, &wan, &dir.join("wan.pcap"), 8);
     for (from, to) in [

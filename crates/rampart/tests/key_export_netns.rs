@@ -100,13 +100,7 @@ fn export(tag: &str, encap: bool) {
         eprintln!("warning: tshark not found: skipping key_export_netns");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("rkx-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut g = Guard {
-        namespaces: Vec::new(),
-        daemons: Vec::new(),
-        dir: dir.clone(),
-    };
+    let (mut g, dir) = Guard::with_dir(&format!("rkx-{}-{tag}", std::process::id()));
     let (a, b, dev) = topology(&mut g, tag);
 
     // The capture starts before IKE_SA_INIT, so that it holds the whole IKE exchange.

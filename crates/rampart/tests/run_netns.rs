@@ -69,13 +69,7 @@ fn two_daemons_establish_and_tear_down() {
     }
     let pid = std::process::id();
     let (na, nb) = (format!("rrun-{pid}-a"), format!("rrun-{pid}-b"));
-    let dir = std::env::temp_dir().join(format!("rrun-{pid}"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut g = Guard {
-        namespaces: Vec::new(),
-        daemons: Vec::new(),
-        dir: dir.clone(),
-    };
+    let (mut g, dir) = Guard::with_dir(&format!("rrun-{pid}"));
     for ns in [&na, &nb] {
         ip(&["netns", "add", ns]);
         g.namespaces.push(ns.clone());

@@ -19,7 +19,7 @@ use serde_json::Value;
 mod common;
 use common::{
     Guard, LinkCapture, connection_config, established_child, ip, netns_tests_enabled, ns_ok,
-    sa_list_json, spawn_daemons, sysctl_in, tcp_transfer, wait_until,
+    sa_list_json, spawn_daemons, sysctl_in, tcp_transfer, wait_for_net_child,
 };
 
 /// Two namespaces on one veth link: gwa (192.0.2.1, 2001:db8::1), gwb (192.0.2.2,
@@ -63,13 +63,7 @@ fn transport(tag: &str, family: &str, encap: bool, (child_a, child_b): (&str, &s
         return;
     }
     let pid = std::process::id();
-    let dir = std::env::temp_dir().join(format!("rtp-{pid}-{tag}"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut g = Guard {
-        namespaces: Vec::new(),
-        daemons: Vec::new(),
-        dir: dir.clone(),
-    };
+    let (mut g, dir) = Guard::with_dir(&format!("rtp-{pid}-{tag}"));
     let (gwa, gwb, dev) = link(&mut g, tag);
     let (a_addr, b_addr) = if family == "4" {
         ("192.0.2.1", "192.0.2.2")
@@ -80,12 +74,7 @@ fn transport(tag: &str, family: &str, encap: bool, (child_a, child_b): (&str, &s
     let cb = connection_config(&dir, "b", (b_addr, a_addr), false, child_b);
     let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
     spawn_daemons(&mut g, &[(&gwb, &cb, &sb), (&gwa, &ca, &sa)]);
-    wait_until("both sides' child SA", Duration::from_secs(10), || {
-        let (Some(a), Some(b)) = (sa_list_json(&gwa, &sa), sa_list_json(&gwb, &sb)) else {
-            return false;
-        };
-        established_child(&a, "net").is_some() && established_child(&b, "net").is_some()
-    });
+    wait_for_net_child((&gwa, &sa), (&gwb, &sb), Duration::from_secs(10));
     let a = sa_list_json(&gwa, &sa).expect("A answers");
     let a = established_child(&a, "net").expect("A's child");
     assert_eq!(a["mode"], "transport", "{a}");

@@ -20,7 +20,7 @@ mod common;
 use common::wire::{EspOn, WireCapture};
 use common::{
     Guard, ctl_json, dual_stack_topology, established_child, gateway_config, ip,
-    netns_tests_enabled, sa_list_json, spawn_daemons, wait_until,
+    netns_tests_enabled, sa_list_json, spawn_daemons, wait_for_net_child, wait_until,
 };
 
 fn status(ns: &str, sock: &Path) -> Option<Value> {
@@ -59,13 +59,7 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
         return;
     }
     let pid = std::process::id();
-    let dir = std::env::temp_dir().join(format!("rtun-{pid}-{tag}"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut g = Guard {
-        namespaces: Vec::new(),
-        daemons: Vec::new(),
-        dir: dir.clone(),
-    };
+    let (mut g, dir) = Guard::with_dir(&format!("rtun-{pid}-{tag}"));
     let [hosta, gwa, gwb, hostb] = dual_stack_topology(&mut g, "rt", tag).0;
     // Without the tunnel the far LAN is unreachable: the gateways have no route to it.
     assert!(!ping(&hosta, "203.0.113.10"), "no route before the tunnel");
@@ -100,12 +94,7 @@ fn tunnel(tag: &str, encap: bool, start: &str) {
             sa_list_json(&gwa, &sa)
         );
     }
-    wait_until("both sides' child SA", Duration::from_secs(15), || {
-        let (Some(a), Some(b)) = (sa_list_json(&gwa, &sa), sa_list_json(&gwb, &sb)) else {
-            return false;
-        };
-        child(&a).is_some() && child(&b).is_some()
-    });
+    wait_for_net_child((&gwa, &sa), (&gwb, &sb), Duration::from_secs(15));
     let a = child(&sa_list_json(&gwa, &sa).expect("A answers")).expect("A's child");
     assert_eq!(
         a["udp_encap"].is_null(),
@@ -297,13 +286,7 @@ fn packet_limit_rekeys_the_child_without_loss() {
         return;
     }
     let pid = std::process::id();
-    let dir = std::env::temp_dir().join(format!("rtun-{pid}-l"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut g = Guard {
-        namespaces: Vec::new(),
-        daemons: Vec::new(),
-        dir: dir.clone(),
-    };
+    let (mut g, dir) = Guard::with_dir(&format!("rtun-{pid}-l"));
     let [hosta, gwa, gwb, _] = dual_stack_topology(&mut g, "rt", "l").0;
     let ca = gateway_config(&dir, "a", "start", false);
     // The child table is the file's last: a key appended lands in it.

@@ -26,6 +26,20 @@ pub(crate) struct Guard {
     pub(crate) dir: PathBuf,
 }
 
+impl Guard {
+    /// A guard owning a fresh directory `TMP/NAME` (removed with it), and nothing else yet.
+    pub(crate) fn with_dir(name: &str) -> (Self, PathBuf) {
+        let dir = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let g = Self {
+            namespaces: Vec::new(),
+            daemons: Vec::new(),
+            dir: dir.clone(),
+        };
+        (g, dir)
+    }
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         for d in &mut self.daemons {
@@ -177,6 +191,17 @@ pub(crate) fn ctl_json(ns: &str, sock: &Path, args: &[&str]) -> Option<serde_jso
 /// `rampart sa list --json` of the daemon in `ns`, if it answers.
 pub(crate) fn sa_list_json(ns: &str, sock: &Path) -> Option<serde_json::Value> {
     ctl_json(ns, sock, &["sa", "list"])
+}
+
+/// Waits up to `timeout` until the daemons at `(namespace, control socket)` `a` and `b` both
+/// report child `net` under an established IKE SA.
+pub(crate) fn wait_for_net_child(a: (&str, &Path), b: (&str, &Path), timeout: Duration) {
+    wait_until("both sides' child SA", timeout, || {
+        let (Some(x), Some(y)) = (sa_list_json(a.0, a.1), sa_list_json(b.0, b.1)) else {
+            return false;
+        };
+        established_child(&x, "net").is_some() && established_child(&y, "net").is_some()
+    });
 }
 
 /// Child `name` under an established IKE SA in an `sa list --json` answer.

@@ -80,13 +80,7 @@ impl Pair {
     /// Builds the namespaces (call it only when `netns_tests_enabled`).
     pub(crate) fn new(tag: &str) -> Self {
         let pid = std::process::id();
-        let dir = std::env::temp_dir().join(format!("rpair-{pid}-{tag}"));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut guard = Guard {
-            namespaces: Vec::new(),
-            daemons: Vec::new(),
-            dir: dir.clone(),
-        };
+        let (mut guard, dir) = Guard::with_dir(&format!("rpair-{pid}-{tag}"));
         let ns = ["a", "b"].map(|s| format!("rpair-{pid}-{tag}-{s}"));
         for n in &ns {
             ip(&["netns", "add", n]);
