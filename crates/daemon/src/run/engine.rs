@@ -670,7 +670,7 @@ impl Engine {
                     ChildEntry::new(h, &c, now, self.config.daemon.dangerous_allow_key_export),
                 );
                 if let Some(dp) = &mut self.dataplane {
-                    dp.install(&c, None, false, now);
+                    dp.install(&name, &c, None, false, now);
                 }
                 self.start_more_children(sa, &name, &c.name);
             }
@@ -698,7 +698,7 @@ impl Engine {
                     ChildEntry::new(h, &new, now, self.config.daemon.dangerous_allow_key_export),
                 );
                 if let Some(dp) = &mut self.dataplane {
-                    dp.install(&new, Some(old_inbound_spi), !initiator, now);
+                    dp.install(&name, &new, Some(old_inbound_spi), !initiator, now);
                 }
             }
             Event::ChildSaDeleted {

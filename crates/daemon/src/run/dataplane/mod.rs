@@ -166,7 +166,9 @@ pub(crate) struct DataPlane {
     tables: Tables,
     cell: SnapshotCell<Tables>,
     shared: Arc<Shared>,
-    limits: HashMap<String, ChildLimits>,
+    /// Per child, by (connection, child) name: child names are unique only within their
+    /// connection.
+    limits: HashMap<(String, String), ChildLimits>,
     traps: Traps,
     events: Vec<DataPlaneEvent>,
     from_paths: Receiver<ToMain>,
@@ -265,12 +267,7 @@ impl DataPlane {
         let tun = Arc::clone(&queues[0]);
         let ifindex = tun.ifindex()?;
         let mut nl = Netlink::open()?;
-        let limits = config
-            .connections
-            .iter()
-            .flat_map(|c| c.children.iter())
-            .map(|ch| (ch.name.clone(), ChildLimits::of(ch)))
-            .collect();
+        let limits = child_limits(config);
         // Routes of every child (tunnel and transport) in the daemon's table, and the
         // `not fwmark` rule (run/routing.rs).
         let routing = Routing::install(config, ifindex, &mut nl);
@@ -381,12 +378,7 @@ impl DataPlane {
     /// After a reload: brings the routes to what `new` plans ([`Routing::update`]) and takes
     /// `new`'s replay windows, lifetimes and SPD for packets and SAs from now on.
     pub(crate) fn reconfigure(&mut self, new: &Config) {
-        self.limits = new
-            .connections
-            .iter()
-            .flat_map(|c| c.children.iter())
-            .map(|ch| (ch.name.clone(), ChildLimits::of(ch)))
-            .collect();
+        self.limits = child_limits(new);
         match Policies::build(new) {
             Ok(p) => {
                 self.tables.policies = Arc::new(p);
@@ -409,12 +401,14 @@ impl DataPlane {
     /// delete.
     pub(crate) fn install(
         &mut self,
+        connection: &str,
         c: &ChildSa,
         old_in_spi: Option<u32>,
         rekey_responder: bool,
         now: Instant,
     ) {
-        let limits = self.limits.get(&c.name).copied().unwrap_or_default();
+        let key = (connection.to_owned(), c.name.clone());
+        let limits = self.limits.get(&key).copied().unwrap_or_default();
         match tables::build(c, limits, now) {
             Ok((inb, out)) => {
                 let t = &mut self.tables;
@@ -596,6 +590,16 @@ impl DataPlane {
                 .collect::<Vec<_>>(),
         })
     }
+}
+
+/// The data-plane settings of every child of `config`, by (connection, child) name.
+fn child_limits(config: &Config) -> HashMap<(String, String), ChildLimits> {
+    config
+        .connections
+        .iter()
+        .flat_map(|c| c.children.iter().map(move |ch| (c, ch)))
+        .map(|(c, ch)| ((c.name.clone(), ch.name.clone()), ChildLimits::of(ch)))
+        .collect()
 }
 
 /// Worker threads to run the packet paths in: `RAMPART_DP_THREADS` if set (0: inline in the
