@@ -60,6 +60,17 @@ struct Keep {
 }
 
 impl Keep {
+    /// A connection to keep up with `children`, not held down, with the first back-off.
+    fn new(children: Vec<String>, persistent: bool) -> Self {
+        Self {
+            children,
+            retry_at: None,
+            backoff: BACKOFF_MIN,
+            held_down: false,
+            persistent,
+        }
+    }
+
     /// The entry for a connection's `start` children, if it has any.
     fn for_start_children(c: &ConnectionConfig) -> Option<Self> {
         let children: Vec<String> = c
@@ -68,13 +79,7 @@ impl Keep {
             .filter(|ch| ch.start_action == StartAction::Start)
             .map(|ch| ch.name.clone())
             .collect();
-        (!children.is_empty()).then_some(Self {
-            children,
-            retry_at: None,
-            backoff: BACKOFF_MIN,
-            held_down: false,
-            persistent: true,
-        })
+        (!children.is_empty()).then(|| Self::new(children, true))
     }
 }
 
@@ -793,12 +798,16 @@ impl Engine {
         self.restarted(conn, first);
     }
 
-    fn schedule_restart(&mut self, conn: &str, h: IkeSaHandle, now: Instant) {
-        let others = self
-            .table
+    /// Whether connection `conn` has an IKE SA other than `h` that is not being deleted.
+    fn has_other_live_sa(&self, conn: &str, h: IkeSaHandle) -> bool {
+        self.table
             .ike
             .iter()
-            .any(|(o, e)| *o != h && e.name == conn && e.state != IkeState::Deleting);
+            .any(|(o, e)| *o != h && e.name == conn && e.state != IkeState::Deleting)
+    }
+
+    fn schedule_restart(&mut self, conn: &str, h: IkeSaHandle, now: Instant) {
+        let others = self.has_other_live_sa(conn, h);
         if let Some(k) = self.keep.get_mut(conn) {
             if !k.held_down && !others {
                 k.retry_at = Some(now.saturating_add(k.backoff));

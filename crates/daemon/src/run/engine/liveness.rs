@@ -7,10 +7,9 @@ use std::time::Duration;
 use rampart_ike::{IkeSaHandle, Instant};
 use serde_json::{Value, json};
 
-use super::{BACKOFF_MIN, Engine, Keep};
+use super::{Engine, Keep};
 use crate::config::DpdAction;
 use crate::run::log::log;
-use crate::run::table::IkeState;
 
 impl Engine {
     /// The retransmission schedule IKE SAs set up from now on use, and how long a request may
@@ -95,18 +94,11 @@ impl Engine {
                     .map(|ch| ch.name.clone())
                     .collect();
                 let fallback = c.children.first().map(|ch| vec![ch.name.clone()]);
-                let others = self
-                    .table
-                    .ike
-                    .iter()
-                    .any(|(o, e)| *o != h && e.name == conn && e.state != IkeState::Deleting);
-                let keep = self.keep.entry(conn.to_owned()).or_insert_with(|| Keep {
-                    children: Vec::new(),
-                    retry_at: None,
-                    backoff: BACKOFF_MIN,
-                    held_down: false,
-                    persistent: false,
-                });
+                let others = self.has_other_live_sa(conn, h);
+                let keep = self
+                    .keep
+                    .entry(conn.to_owned())
+                    .or_insert_with(|| Keep::new(Vec::new(), false));
                 if !keep.persistent {
                     keep.children = if had.is_empty() {
                         fallback.unwrap_or_default()
