@@ -12,15 +12,11 @@
 use std::net::Ipv6Addr;
 
 use rampart_dataplane::PacketBuf;
+use rampart_wire::ip::IpProtocol;
+use rampart_wire::ipv6;
 
-/// IP protocol number of ESP (RFC 4303 §2).
-const PROTO_ESP: u8 = 50;
-/// IP protocol number of UDP (RFC 768).
-const PROTO_UDP: u8 = 17;
 /// The IPv6 fixed header length (RFC 8200 §3).
 const IPV6_HEADER_LEN: usize = 40;
-/// Extension headers walked at most before giving up on a datagram.
-const MAX_EXTENSION_HEADERS: usize = 8;
 
 /// Puts an IPv6 header (RFC 8200 §3) from `src` to `dst` with Next Header ESP in front of the
 /// ESP bytes the buffer holds; `None` if the headroom or the 16-bit payload length is too small.
@@ -49,44 +45,47 @@ pub(crate) fn push_ipv6_esp_header(
         .push_front(IPV6_HEADER_LEN)
         .ok()?
         .get_mut(..IPV6_HEADER_LEN)?;
-    hdr.fill(0);
-    hdr[0] = 0x60;
-    hdr[4..6].copy_from_slice(&payload_len.to_be_bytes());
-    hdr[6] = PROTO_ESP;
-    hdr[7] = 64;
-    hdr[8..24].copy_from_slice(&src.octets());
-    hdr[24..40].copy_from_slice(&dst.octets());
+    write_ipv6_header(hdr, payload_len, IpProtocol::ESP, src, dst);
     Some(())
 }
 
 /// The offset of the UDP payload (the ESP header, RFC 3948 §2.1) in a UDP-encapsulated datagram
 /// the transform built: IPv4 header length (IHL) + 8, or the IPv6 header, the extension headers
-/// before UDP (RFC 8200 §4: Hop-by-Hop 0, Routing 43, Destination Options 60, each
-/// `(Hdr Ext Len + 1) * 8` bytes; Fragment 44, 8 bytes) + 8. `None` if it is not there.
+/// before UDP (walked by [`ipv6::ExtHeaders`], at most [`ipv6::MAX_EXT_HEADERS`]) + 8. `None`
+/// if it is not there.
 pub(crate) fn udp_payload_offset(d: &[u8]) -> Option<usize> {
     let first = *d.first()?;
-    let (mut off, mut next) = match first >> 4 {
-        4 => (usize::from(first & 0x0f) * 4, *d.get(9)?),
-        6 => (IPV6_HEADER_LEN, *d.get(6)?),
+    let (off, next) = match first >> 4 {
+        4 => (usize::from(first & 0x0f) * 4, IpProtocol(*d.get(9)?)),
+        6 => {
+            let mut walk = ipv6::ExtHeaders::new(IpProtocol(*d.get(6)?), d.get(IPV6_HEADER_LEN..)?);
+            for header in &mut walk {
+                header.ok()?;
+            }
+            (IPV6_HEADER_LEN + walk.offset(), walk.next_kind())
+        }
         _ => return None,
     };
-    for _ in 0..MAX_EXTENSION_HEADERS {
-        if next == PROTO_UDP {
-            let end = off.checked_add(8)?;
-            return (end <= d.len()).then_some(end);
-        }
-        if first >> 4 != 6 {
-            return None;
-        }
-        let len = match next {
-            0 | 43 | 60 => (usize::from(*d.get(off + 1)?) + 1) * 8,
-            44 => 8,
-            _ => return None,
-        };
-        next = *d.get(off)?;
-        off = off.checked_add(len)?;
-    }
-    None
+    let end = off.checked_add(8)?;
+    (next == IpProtocol::UDP && end <= d.len()).then_some(end)
+}
+
+/// Writes a fixed IPv6 header (RFC 8200 §3: traffic class and flow label 0, hop limit 64) into
+/// the 40 bytes of `hdr`.
+pub(crate) fn write_ipv6_header(
+    hdr: &mut [u8],
+    payload_len: u16,
+    next: IpProtocol,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+) {
+    hdr.fill(0);
+    hdr[0] = 0x60;
+    hdr[4..6].copy_from_slice(&payload_len.to_be_bytes());
+    hdr[6] = next.0;
+    hdr[7] = 64;
+    hdr[8..24].copy_from_slice(&src.octets());
+    hdr[24..40].copy_from_slice(&dst.octets());
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use rampart_sys::vnet::{F_NEEDS_CSUM, GsoType, VnetHdr};
 use rampart_wire::checksum;
 use rampart_wire::ip::IpProtocol;
 
-use super::headers::ipv4_checksum;
+use rampart_wire::checksum::checksum;
 
 const TCP: u8 = 6;
 const FLAG_PSH: u8 = 0x08;
@@ -218,7 +218,7 @@ fn finish_super_packet(pkt: &mut [u8], pd: &Pending) -> VnetHdr {
     let total = pkt.len() as u16;
     pkt[2..4].copy_from_slice(&total.to_be_bytes());
     pkt[10..12].fill(0);
-    let sum = ipv4_checksum(&pkt[..ihl]);
+    let sum = checksum(&pkt[..ihl]);
     pkt[10..12].copy_from_slice(&sum.to_be_bytes());
     let src = Ipv4Addr::new(pkt[12], pkt[13], pkt[14], pkt[15]);
     let dst = Ipv4Addr::new(pkt[16], pkt[17], pkt[18], pkt[19]);
@@ -259,7 +259,7 @@ mod tests {
         ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
         ip[4..6].copy_from_slice(&id.to_be_bytes());
         ip.extend_from_slice(&[198, 51, 100, 10, 203, 0, 113, 10]);
-        let sum = ipv4_checksum(&ip);
+        let sum = checksum(&ip);
         ip[10..12].copy_from_slice(&sum.to_be_bytes());
         let mut p = [ip, tcp, payload.to_vec()].concat();
         let l4 = (p.len() - 20) as u16;

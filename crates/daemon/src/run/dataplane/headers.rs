@@ -5,6 +5,10 @@
 use std::net::{IpAddr, SocketAddr};
 
 use rampart_dataplane::PacketBuf;
+use rampart_wire::checksum::checksum;
+use rampart_wire::ip::IpProtocol;
+
+use crate::run::framing::write_ipv6_header;
 
 use super::HEADROOM;
 
@@ -60,22 +64,16 @@ fn write_outer(hdr: &mut [u8], src: SocketAddr, dst: SocketAddr, payload_len: us
             ip[9] = 17;
             ip[12..16].copy_from_slice(&s.octets());
             ip[16..20].copy_from_slice(&d.octets());
-            let sum = ipv4_checksum(ip);
+            let sum = checksum(ip);
             ip[10..12].copy_from_slice(&sum.to_be_bytes());
         }
         (s, d) => {
-            let to16 = |a: IpAddr| match a {
-                IpAddr::V4(v) => v.to_ipv6_mapped().octets(),
-                IpAddr::V6(v) => v.octets(),
+            let to6 = |a: IpAddr| match a {
+                IpAddr::V4(v) => v.to_ipv6_mapped(),
+                IpAddr::V6(v) => v,
             };
-            ip.fill(0);
-            ip[0] = 0x60;
             let plen = u16::try_from(udp_len).unwrap_or(u16::MAX);
-            ip[4..6].copy_from_slice(&plen.to_be_bytes());
-            ip[6] = 17;
-            ip[7] = 64;
-            ip[8..24].copy_from_slice(&to16(s));
-            ip[24..40].copy_from_slice(&to16(d));
+            write_ipv6_header(ip, plen, IpProtocol::UDP, to6(s), to6(d));
         }
     }
     udp[0..2].copy_from_slice(&src.port().to_be_bytes());
@@ -83,18 +81,6 @@ fn write_outer(hdr: &mut [u8], src: SocketAddr, dst: SocketAddr, payload_len: us
     let ul = u16::try_from(udp_len).unwrap_or(u16::MAX);
     udp[4..6].copy_from_slice(&ul.to_be_bytes());
     udp[6..8].fill(0);
-}
-
-/// The IPv4 header checksum (RFC 791 §3.1): one's complement of the one's complement sum.
-pub(super) fn ipv4_checksum(h: &[u8]) -> u16 {
-    let mut sum: u32 = h
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w.get(1).copied().unwrap_or(0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 #[cfg(test)]
@@ -112,7 +98,7 @@ mod tests {
         assert_eq!(u16::from_be_bytes([h[2], h[3]]), 128);
         assert_eq!(h[9], 17);
         // A header with its checksum in place sums to 0xffff (RFC 1071).
-        assert_eq!(ipv4_checksum(&h[..20]), 0);
+        assert_eq!(checksum(&h[..20]), 0);
         assert_eq!(u16::from_be_bytes([h[24], h[25]]), 108);
         assert_eq!(&h[20..24], &[0x11, 0x94, 0x11, 0x94]);
     }
