@@ -9,6 +9,7 @@
 //! of the tunnel routes ([`super::routing`]), so it leaves by the main routing table — an
 //! exception carved out of a tunnel that covers it.
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rampart_dataplane::classify::packet_selector;
@@ -18,13 +19,24 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 
-/// What the SPD says about one outbound packet.
+/// What the SPD says about one outbound packet, with the packet's addresses it read (so the
+/// caller need not parse the header again).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outbound {
     /// Protect with the SA of this request id.
-    Protect(ReqId),
-    /// Send unprotected (counted).
-    Bypass,
+    Protect {
+        /// The entry's request id.
+        reqid: ReqId,
+        /// The packet's source.
+        src: IpAddr,
+        /// The packet's destination.
+        dst: IpAddr,
+    },
+    /// Send unprotected (counted) to `dst`.
+    Bypass {
+        /// The packet's destination.
+        dst: IpAddr,
+    },
     /// Dropped by policy (a DISCARD or BYPASS entry, or no entry at all); counted.
     Dropped,
 }
@@ -61,10 +73,14 @@ impl Policies {
             return Outbound::Dropped;
         };
         match self.out.classify(&sel) {
-            Verdict::Protect { reqid, .. } => Outbound::Protect(reqid),
+            Verdict::Protect { reqid, .. } => Outbound::Protect {
+                reqid,
+                src: sel.local,
+                dst: sel.remote,
+            },
             Verdict::Bypass(Origin::Entry(_)) => {
                 self.bypassed.fetch_add(1, Ordering::Relaxed);
-                Outbound::Bypass
+                Outbound::Bypass { dst: sel.remote }
             }
             Verdict::Bypass(o) | Verdict::Discard(o) => {
                 self.count(match o {
@@ -159,9 +175,13 @@ priority = 50
         std::fs::write(&path, CONFIG).unwrap();
         let config = Config::load(&path).expect("valid config");
         let p = Policies::build(&config).expect("compiles");
-        let Outbound::Protect(reqid) = p.outbound(&udp([203, 0, 113, 10], 53)) else {
+        let Outbound::Protect { reqid, src, dst } = p.outbound(&udp([203, 0, 113, 10], 53)) else {
             panic!("the tunnel protects other hosts' DNS");
         };
+        assert_eq!(
+            (src.to_string(), dst.to_string()),
+            ("198.51.100.10".into(), "203.0.113.10".into())
+        );
         assert_eq!(reqid, config.connections[0].children[0].reqid);
         assert_eq!(p.outbound(&udp([203, 0, 113, 53], 53)), Outbound::Dropped);
         assert_eq!(p.outbound(&udp([192, 0, 2, 99], 80)), Outbound::Dropped);

@@ -26,7 +26,6 @@ use rampart_sys::udp::UdpSocket;
 use rampart_sys::vnet::VnetHdr;
 use rampart_sys::{GATHER_MAX, Transmit};
 
-use super::headers::inner_addrs;
 use super::tables::Tables;
 use super::{HEADROOM, MainLink, Shared, ToMain, report_sa_events};
 use crate::run::framing::udp_payload_offset;
@@ -223,19 +222,14 @@ impl TxPath {
         let tables = self.tables.current();
         // RFC 4301 §5.1 step 1: DISCARD entries (and no entry) stop it here, BYPASS sends it on
         // as it is.
-        match tables.policies.outbound(buf.data()) {
-            PolicyVerdict::Protect(_) => {}
+        let (src, dst) = match tables.policies.outbound(buf.data()) {
+            PolicyVerdict::Protect { src, dst, .. } => (src, dst),
             PolicyVerdict::Dropped => return,
-            PolicyVerdict::Bypass => {
-                if let Some((_, dst)) = inner_addrs(buf.data()) {
-                    self.dests[self.len] = Dest::Raw(dst);
-                    self.len += 1;
-                }
+            PolicyVerdict::Bypass { dst } => {
+                self.dests[self.len] = Dest::Raw(dst);
+                self.len += 1;
                 return;
             }
-        }
-        let Some((src, dst)) = inner_addrs(buf.data()) else {
-            return;
         };
         let Some(o) = tables.outbound_for(src, dst) else {
             self.to_main.send(ToMain::NoSa {
